@@ -1,0 +1,30 @@
+# skiff_add_gtest(NAME SOURCES... LIBS... LABELS... [ROOT])
+#
+# Registers every GoogleTest case as its own CTest test, labelled so `ctest -L cgroups`
+# runs one area. ROOT tests link a main that skips visibly (exit 77, "Not Run" in CTest)
+# when not root, and fails instead when SKIFF_REQUIRE_ROOT=1 or CI is set: a skipped root
+# test never counts as passed in CI. ROOT tests also run one at a time.
+include(GoogleTest)
+
+function(skiff_add_gtest name)
+  cmake_parse_arguments(T "ROOT" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  if(T_ROOT)
+    target_link_libraries(${name} PRIVATE ${T_LIBS} skiff_test_root_main GTest::gtest)
+    set(kind root)
+  else()
+    target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest_main)
+    set(kind unit)
+  endif()
+  # The label list passes through four unquoted expansions on its way to
+  # set_tests_properties (here, gtest_discover_tests' argument parsing, its include file
+  # and GoogleTestAddTests), each of which eats one level of escaping.
+  string(REPLACE ";" "\\\\\\\\\\\\\\\\;" labels "${kind};${T_LABELS}")
+  set(props LABELS "${labels}" SKIP_RETURN_CODE 77)
+  if(T_ROOT)
+    list(APPEND props RUN_SERIAL TRUE TIMEOUT 120)
+  else()
+    list(APPEND props TIMEOUT 60)
+  endif()
+  gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST PROPERTIES ${props})
+endfunction()
