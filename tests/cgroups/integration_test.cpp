@@ -217,7 +217,10 @@ TEST_F(CgroupIntegration, RemoveLeavesNoDirectoryBehind) {
   // A populated sub-cgroup: removal covers the whole subtree. (On v2 the processes must sit
   // in the leaf; a cgroup with children holds none.)
   auto child = manager_.create(name_ + "/child");
-  spawn_in(*child, {SKIFF_PROBE, "tree", "2"});
+  Pipe out;
+  spawn_in(*child, {SKIFF_PROBE, "tree", "2"}, {.stdout_fd = out.w.get()});
+  out.w.reset();
+  ASSERT_NE(read_line(out.r.get(), 5s).find("ready"), std::string::npos);
   EXPECT_EQ(cg.pids().size(), 3u);
   auto paths = cg.paths();
   cg.kill_all();
