@@ -81,7 +81,8 @@ append="console=ttyS0 quiet loglevel=0 panic=-1"
 if ((systemd)); then
     mkdir "$job/systemd"
     cp "$here"/init/systemd/* "$job/systemd/"
-    # Units that hang, wait for devices or are just slow in this VM.
+    # Units that hang, wait for devices or are just slow in this VM; and tmp.mount, whose
+    # tmpfs would hide the host's /tmp (where a CI clone, and so the job, may live).
     for u in getty.target serial-getty@ttyS0.service getty@tty1.service console-getty.service \
              systemd-udevd.service systemd-udev-trigger.service systemd-udev-settle.service \
              systemd-udevd-control.socket systemd-udevd-kernel.socket \
@@ -91,7 +92,7 @@ if ((systemd)); then
              apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer e2scrub_all.timer \
              e2scrub_reap.service fstrim.timer man-db.timer postgresql.service \
              systemd-binfmt.service proc-sys-fs-binfmt_misc.automount \
-             modprobe@.service kmod-static-nodes.service; do
+             modprobe@.service kmod-static-nodes.service tmp.mount; do
         ln -s /dev/null "$job/systemd/$u"
     done
     append+=" systemd.unified_cgroup_hierarchy=1 systemd.unit=skiff-vm-job.target systemd.log_color=0"
