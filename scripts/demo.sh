@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's main job (for now): set up, build, and show cgroup limits biting on real
 # processes, first on this host's backend, then on pure cgroup v2 inside the test VM.
-# Usage: sudo scripts/demo.sh [--no-vm]
+# Usage (as root): scripts/demo.sh [--no-vm]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ $(id -u) != 0 ]]; then

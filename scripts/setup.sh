@@ -8,6 +8,7 @@ packages=(
   cmake ninja-build g++ pkg-config clang-format
   # libraries
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev
+  libcap-dev libseccomp-dev
   # pure cgroup-v2 test VM (scripts/vm)
   qemu-system-x86 busybox-static kmod cpio xz-utils
 )
