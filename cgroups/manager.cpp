@@ -181,6 +181,24 @@ std::unique_ptr<Cgroup> Manager::create_v1(const std::string& name, const Resour
   return cgroup;
 }
 
+std::unique_ptr<Cgroup> Manager::adopt(const std::vector<stdfs::path>& dirs) const {
+  if (dirs.empty()) throw Error("adopt cgroup: no directories given");
+  if (backend_ == Backend::V2) return std::make_unique<V2Cgroup>(dirs.front());
+  std::map<std::string, stdfs::path> by_controller;
+  for (const char* c : kV1Controllers) {
+    auto it = layout_.v1.find(c);
+    if (it == layout_.v1.end()) continue;
+    for (const auto& d : dirs) {
+      auto rel = d.lexically_relative(it->second.mountpoint);
+      if (!rel.empty() && !rel.native().starts_with("..")) by_controller[c] = d;
+    }
+  }
+  if (by_controller.empty()) {
+    throw Error("adopt cgroup: " + dirs.front().string() + " lies in no mounted v1 hierarchy");
+  }
+  return std::make_unique<V1Cgroup>(std::move(by_controller));
+}
+
 std::unique_ptr<Cgroup> Manager::open(std::string_view name) const {
   std::string checked = validate_name(name);
   if (backend_ == Backend::V2) {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cgroups/cgroup.h"
 #include "cgroups/layout.h"
@@ -37,6 +38,9 @@ class Manager {
   std::unique_ptr<Cgroup> create(std::string_view name, const Resources& resources = {}) const;
   // Opens an existing cgroup, e.g. to adopt a container after an agent restart.
   std::unique_ptr<Cgroup> open(std::string_view name) const;
+  // Re-opens a cgroup from the directories Cgroup::paths() returned, e.g. from a state file
+  // written by another process whose own cgroup may differ from ours.
+  std::unique_ptr<Cgroup> adopt(const std::vector<std::filesystem::path>& dirs) const;
   // The cgroup path (as /proc/PID/cgroup shows it) that `name` maps to in `controller`'s
   // hierarchy; "" selects the unified hierarchy.
   std::string cgroup_path(std::string_view name, const std::string& controller = "") const;

@@ -9,8 +9,10 @@ packages=(
   # libraries
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev
   libcap-dev libseccomp-dev
+  # runtime tests: the busybox bundle (tests/fixtures), peers and clients of skiff-runtime
+  busybox-static jq runc crun podman umoci
   # pure cgroup-v2 test VM (scripts/vm)
-  qemu-system-x86 busybox-static kmod cpio xz-utils
+  qemu-system-x86 kmod cpio xz-utils
 )
 
 if [[ $(id -u) != 0 ]]; then

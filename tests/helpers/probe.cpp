@@ -1,26 +1,39 @@
 // skiff-probe MODE ARG: behaviours for cgroup and runtime tests. Static, no dependencies,
 // so it also runs inside minimal container root filesystems.
-//   alloc MIB    touch MIB MiB of memory, print "allocated", exit 0
-//   spin SECS    busy-loop for SECS seconds of wall time
-//   fork N       try to start N children that sleep; print "forked K errno E"; exit 0
-//   tick         write one byte to stdout every 10 ms, forever
-//   tree N       start N sleeping children, print "ready", sleep forever
+//   alloc MIB        touch MIB MiB of memory, print "allocated", exit 0
+//   spin SECS        busy-loop for SECS seconds of wall time
+//   fork N           try to start N children that sleep; print "forked K errno E"; exit 0
+//   tick             write one byte to stdout every 10 ms, forever
+//   tree N           start N sleeping children, print "ready", sleep forever
+//   report [--check-path P]... [--pretty]
+//                    print one JSON object describing what this process sees (probe_report.h)
+//   trap-term [CODE] print "waiting"; on SIGTERM print "got SIGTERM" and exit CODE (default 0)
+//   ignore-term      ignore SIGTERM, print "waiting", sleep forever (only SIGKILL stops it)
+//   exit N           exit with status N
+//   sleep [SECS]     sleep SECS seconds (forever without SECS)
 #include <signal.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "probe_report.h"
+
 namespace {
 
 int usage() {
-  std::fprintf(stderr, "usage: skiff-probe alloc MIB | spin SECS | fork N | tick | tree N\n");
+  std::fprintf(stderr,
+               "usage: skiff-probe alloc MIB | spin SECS | fork N | tick | tree N\n"
+               "       | report [--check-path P]... [--pretty] | trap-term [CODE]\n"
+               "       | ignore-term | exit N | sleep [SECS]\n");
   return 2;
 }
 
@@ -91,6 +104,52 @@ int tree(long n) {
   for (;;) ::pause();
 }
 
+volatile sig_atomic_t got_term = 0;
+
+void on_term(int) {
+  got_term = 1;
+}
+
+// A real handler rather than sigwait: as PID 1 of a PID namespace the kernel drops signals
+// whose disposition is the default, so only a handler proves what a runtime delivered.
+int trap_term(int code) {
+  sigset_t term, old;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  sigprocmask(SIG_BLOCK, &term, &old);  // no SIGTERM slips between the check and the wait
+  struct sigaction sa = {};
+  sa.sa_handler = on_term;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, nullptr);
+  std::printf("waiting\n");
+  std::fflush(stdout);
+  sigdelset(&old, SIGTERM);
+  while (!got_term) sigsuspend(&old);
+  std::printf("got SIGTERM\n");
+  std::fflush(stdout);
+  return code;
+}
+
+int ignore_term() {
+  ::signal(SIGTERM, SIG_IGN);
+  std::printf("waiting\n");
+  std::fflush(stdout);
+  for (;;) ::pause();
+}
+
+int sleep_for(const char* arg) {
+  if (!arg) {
+    for (;;) ::pause();
+  }
+  double secs = std::atof(arg);
+  struct timespec ts;
+  ts.tv_sec = static_cast<time_t>(secs);
+  ts.tv_nsec = static_cast<long>((secs - std::floor(secs)) * 1e9);
+  while (::nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -103,5 +162,10 @@ int main(int argc, char** argv) {
   if (mode == "fork") return fork_many(static_cast<long>(arg));
   if (mode == "tick") return tick();
   if (mode == "tree") return tree(static_cast<long>(arg));
+  if (mode == "report") return skiff::probe::report(argc, argv);
+  if (mode == "trap-term") return trap_term(static_cast<int>(arg));
+  if (mode == "ignore-term") return ignore_term();
+  if (mode == "exit" && argc > 2) return static_cast<int>(arg);
+  if (mode == "sleep") return sleep_for(argc > 2 ? argv[2] : nullptr);
   return usage();
 }

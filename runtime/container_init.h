@@ -1,0 +1,37 @@
+// The container's first process, between clone and execve: the ordered list of steps that
+// turns a fresh set of namespaces into the container the spec describes.
+#pragma once
+
+#include <filesystem>
+#include <vector>
+
+#include "runtime/namespaces.h"
+#include "runtime/rootfs.h"
+#include "runtime/spec/spec.h"
+#include "runtime/sync_socket.h"
+
+namespace skiff::runtime {
+
+struct InitContext {
+  const oci::Spec& spec;
+  std::filesystem::path rootfs;
+  SyncSocket& sync;    // the child's end
+  int exec_fifo = -1;  // O_PATH fd of exec.fifo; reopened for writing to wait for `start`
+  int lock_fd = -1;    // the parent's container lock: closed at once, or `start` would block
+  bool no_pivot = false;
+  bool new_user_namespace = false;
+  CgroupView cgroup;
+  const std::vector<JoinFd>& joins;
+  int preserve_fds = 0;  // fds 3..3+N-1 stay open across exec (socket activation)
+};
+
+// Runs in the cloned child and never returns. A failing step is reported over the sync
+// socket as "<step>: <what failed>" before the child exits, so `create` can say exactly
+// what went wrong instead of "child exited 1".
+[[noreturn]] void container_init(InitContext& ctx) noexcept;
+
+// PATH lookup as the container sees it (after pivot_root): the spec's PATH, or the default.
+// Throws skiff::Error like runc's "exec: "x": executable file not found in $PATH".
+std::string resolve_executable(const std::string& arg0, const std::vector<std::string>& env);
+
+}  // namespace skiff::runtime

@@ -1,0 +1,221 @@
+#include "runtime/create.h"
+
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "cgroups/manager.h"
+#include "common/error.h"
+#include "common/file_io.h"
+#include "runtime/console.h"
+#include "runtime/container_init.h"
+#include "runtime/container_state.h"
+#include "runtime/hooks.h"
+
+namespace skiff::runtime {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Undoes a half-made container unless commit() is reached.
+class CreateRollback {
+ public:
+  explicit CreateRollback(fs::path state_dir) : state_dir_(std::move(state_dir)) {}
+  CreateRollback(const CreateRollback&) = delete;
+  CreateRollback& operator=(const CreateRollback&) = delete;
+  ~CreateRollback() {
+    if (committed_) return;
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    if (cgroup_) {
+      try {
+        cgroup_->kill_all();
+        cgroup_->remove();
+      } catch (...) {
+        // Unwinding from the error that matters; a stray cgroup is named in docs/runtime.md.
+      }
+    }
+    std::error_code ec;
+    fs::remove_all(state_dir_, ec);
+  }
+  void set_pid(pid_t pid) { pid_ = pid; }
+  void set_cgroup(cgroups::Cgroup* cg) { cgroup_ = cg; }
+  void commit() { committed_ = true; }
+
+ private:
+  fs::path state_dir_;
+  pid_t pid_ = -1;
+  cgroups::Cgroup* cgroup_ = nullptr;
+  bool committed_ = false;
+};
+
+std::string default_cgroup_name(const std::string& id) {
+  return "skiff-runtime/" + id;
+}
+
+std::string cgroup_name_for(const oci::Spec& spec, const std::string& id) {
+  const std::string& path = spec.linux_config.cgroups_path;
+  if (path.empty()) return default_cgroup_name(id);
+  if (path.find(':') != std::string::npos) {
+    throw oci::SpecError("linux.cgroupsPath: \"" + path +
+                         "\" is a systemd slice:prefix:name path; skiff manages cgroupfs "
+                         "directly (use a /path/like/this)");
+  }
+  return path;
+}
+
+fs::path resolve_rootfs(const fs::path& bundle, const oci::Spec& spec) {
+  fs::path root = spec.root.path;
+  if (root.is_relative()) root = bundle / root;
+  std::error_code ec;
+  fs::path canonical = fs::canonical(root, ec);
+  if (ec || !fs::is_directory(canonical)) {
+    throw oci::SpecError("root.path: rootfs " + root.string() +
+                         " does not exist or is not a directory");
+  }
+  return canonical;
+}
+
+pid_t clone_init(unsigned long ns_flags, int cgroup_fd) {
+  clone_args args{};
+  args.flags = ns_flags | (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0);
+  args.exit_signal = SIGCHLD;
+  args.cgroup = cgroup_fd >= 0 ? static_cast<__u64>(cgroup_fd) : 0;
+  pid_t pid = static_cast<pid_t>(::syscall(SYS_clone3, &args, sizeof args));
+  if (pid < 0 && (errno == ENOSYS || errno == E2BIG) && cgroup_fd < 0) {
+    pid =
+        static_cast<pid_t>(::syscall(SYS_clone, ns_flags | SIGCHLD, nullptr, nullptr, nullptr, 0));
+  }
+  return pid;
+}
+
+nlohmann::json creating_state(const ContainerState& s) {
+  auto j = oci_state(s, Status::Creating);
+  j["pid"] = s.pid;
+  return j;
+}
+
+}  // namespace
+
+pid_t create_container(const StateDir& dir, const CreateOptions& o) {
+  validate_container_id(o.id);
+  fs::path bundle = fs::absolute(o.bundle).lexically_normal();
+  oci::Spec spec = oci::load_spec(bundle);
+  if (!spec.process) throw oci::SpecError("process: required to create a container");
+  if (!spec.linux_config.has(oci::NamespaceType::Mount)) {
+    throw oci::SpecError("linux.namespaces: a mount namespace is required");
+  }
+  if (spec.process->terminal && o.console_socket.empty()) {
+    throw Error("process.terminal is true but no --console-socket was given");
+  }
+  fs::path rootfs = resolve_rootfs(bundle, spec);
+  auto joins = open_join_fds(spec.linux_config);
+
+  fs::create_directories(dir.root());
+  fs::path state_dir = dir.container(o.id);
+  if (::mkdir(state_dir.c_str(), 0711) != 0) {
+    if (errno == EEXIST) throw Error("container \"" + o.id + "\" already exists");
+    throw_errno("mkdir", state_dir);
+  }
+  std::unique_ptr<cgroups::Cgroup> cgroup;  // declared first: the rollback uses it
+  CreateRollback rollback(state_dir);
+  ContainerLock lock(dir.lock_file(o.id));
+
+  auto manager = cgroups::Manager::for_host();
+  cgroup = manager.create(cgroup_name_for(spec, o.id), spec.linux_config.resources);
+  rollback.set_cgroup(cgroup.get());
+
+  fs::path fifo = dir.exec_fifo(o.id);
+  if (::mkfifo(fifo.c_str(), 0622) != 0) throw_errno("mkfifo", fifo);
+  // The umask took write access away from others; a non-root init needs it.
+  if (::chmod(fifo.c_str(), 0622) != 0) throw_errno("chmod", fifo);
+  UniqueFd fifo_fd(::open(fifo.c_str(), O_PATH | O_CLOEXEC));
+  if (!fifo_fd) throw_errno("open", fifo);
+
+  auto [parent_end, child_end] = SyncSocket::make_pair();
+  unsigned long ns_flags = new_namespace_flags(spec.linux_config);
+  CgroupView view{cgroup->backend() == cgroups::Backend::V2, cgroup->paths()};
+  UniqueFd cgroup_fd = cgroup->open_for_clone();
+  join_pid_namespace_for_children(joins);
+
+  pid_t pid = clone_init(ns_flags, cgroup_fd ? cgroup_fd.get() : -1);
+  if (pid < 0) throw_errno("clone3 container init for", o.id);
+  if (pid == 0) {
+    parent_end.close();
+    InitContext ctx{spec,
+                    rootfs,
+                    child_end,
+                    fifo_fd.get(),
+                    lock.fd(),
+                    o.no_pivot,
+                    (ns_flags & CLONE_NEWUSER) != 0,
+                    view,
+                    joins,
+                    o.preserve_fds};
+    container_init(ctx);
+  }
+  rollback.set_pid(pid);
+  child_end.close();
+
+  ContainerState state;
+  state.id = o.id;
+  state.bundle = bundle.string();
+  state.rootfs = rootfs.string();
+  state.pid = pid;
+  state.created = now_rfc3339();
+  state.annotations = spec.raw.value("annotations", nlohmann::json::object());
+  state.hooks = spec.raw.value("hooks", nlohmann::json::object());
+  state.owner = ::geteuid();
+  state.created_via_run = o.created_via_run;
+  for (const auto& p : cgroup->paths()) state.cgroup_paths.push_back(p.string());
+
+  // sync 1: join the cgroup (v1 has no CLONE_INTO_CGROUP) and map ids, then let it run.
+  if (!cgroup_fd) cgroup->add_process(pid);
+  if (ns_flags & CLONE_NEWUSER) write_id_maps(pid, spec.linux_config);
+  parent_end.send(SyncKind::Start);
+
+  // sync 2: namespaces and mounts exist; hooks that run in our namespaces go now.
+  parent_end.expect(SyncKind::RunCreateRuntimeHooks);
+  run_hooks(spec.hooks.prestart, "prestart", creating_state(state));
+  run_hooks(spec.hooks.create_runtime, "createRuntime", creating_state(state));
+  parent_end.send(SyncKind::RunCreateContainerHooks, creating_state(state).dump());
+
+  if (spec.process->terminal) {
+    SyncMessage console = parent_end.expect(SyncKind::ConsoleMaster);  // sync 3
+    send_console_master(o.console_socket, console.fd.get());
+  }
+  parent_end.expect(SyncKind::Ready);  // sync 4
+
+  auto start_time = process_start_time(pid);
+  if (!start_time) throw Error("container init " + std::to_string(pid) + " died after setup");
+  state.pid_start_time = *start_time;
+  save_state(dir.state_file(o.id), state);
+  if (o.pid_file) {
+    // Written atomically: conmon and podman read it as soon as we exit.
+    fs::path tmp = o.pid_file->string() + ".tmp";
+    {
+      UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+      if (!fd) throw_errno("open", tmp);
+      std::string text = std::to_string(pid);
+      if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+        throw_errno("write", tmp);
+      }
+    }
+    if (::rename(tmp.c_str(), o.pid_file->c_str()) != 0)
+      throw_errno("rename to", o.pid_file->string());
+  }
+  rollback.commit();
+  return pid;
+}
+
+}  // namespace skiff::runtime

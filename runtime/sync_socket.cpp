@@ -1,0 +1,101 @@
+#include "runtime/sync_socket.h"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "common/error.h"
+
+namespace skiff::runtime {
+
+namespace {
+constexpr size_t kMaxMessage = 64 * 1024;
+}
+
+const char* to_string(SyncKind kind) {
+  switch (kind) {
+    case SyncKind::Start:
+      return "Start";
+    case SyncKind::RunCreateRuntimeHooks:
+      return "RunCreateRuntimeHooks";
+    case SyncKind::RunCreateContainerHooks:
+      return "RunCreateContainerHooks";
+    case SyncKind::ConsoleMaster:
+      return "ConsoleMaster";
+    case SyncKind::Ready:
+      return "Ready";
+    case SyncKind::Error:
+      return "Error";
+  }
+  return "?";
+}
+
+std::pair<SyncSocket, SyncSocket> SyncSocket::make_pair() {
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0) {
+    throw_errno("socketpair", "sync socket");
+  }
+  return {SyncSocket(UniqueFd(fds[0])), SyncSocket(UniqueFd(fds[1]))};
+}
+
+void SyncSocket::send(SyncKind kind, const std::string& text, int fd) {
+  std::string payload(1, static_cast<char>(kind));
+  payload.append(text, 0, kMaxMessage - 1);
+  iovec iov{payload.data(), payload.size()};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  if (fd >= 0) {
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  }
+  while (::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL) < 0) {
+    if (errno != EINTR) throw_errno(std::string("send ") + to_string(kind) + " on", "sync socket");
+  }
+}
+
+SyncMessage SyncSocket::receive() {
+  std::vector<char> buf(kMaxMessage);
+  iovec iov{buf.data(), buf.size()};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  while ((n = ::recvmsg(fd_.get(), &msg, MSG_CMSG_CLOEXEC)) < 0) {
+    if (errno != EINTR) throw_errno("receive on", "sync socket");
+  }
+  if (n == 0) throw Error("container init exited before it finished setting up");
+  SyncMessage out{
+      static_cast<SyncKind>(buf[0]), std::string(buf.data() + 1, static_cast<size_t>(n) - 1), {}};
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+      int fd;
+      std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+      out.fd.reset(fd);
+    }
+  }
+  return out;
+}
+
+SyncMessage SyncSocket::expect(SyncKind kind) {
+  SyncMessage m = receive();
+  if (m.kind == SyncKind::Error) throw Error(m.text);
+  if (m.kind != kind) {
+    throw Error(std::string("sync: expected ") + to_string(kind) + " from container init, got " +
+                to_string(m.kind));
+  }
+  return m;
+}
+
+}  // namespace skiff::runtime

@@ -1,0 +1,54 @@
+// Drives the skiff-runtime binary like podman would: builds a busybox bundle with
+// skiff-probe inside (tests/fixtures/make-bundle.sh), edits its config.json, runs CLI verbs
+// and captures their output and exit codes.
+#pragma once
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace skiff::testing {
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs argv with a timeout; stdin is /dev/null.
+CommandResult run_command(const std::vector<std::string>& argv, int timeout_seconds = 60);
+
+class Bundle {
+ public:
+  // A fresh bundle in a temp dir whose process runs `args` (default: the probe's report).
+  explicit Bundle(const std::vector<std::string>& args);
+  Bundle(const Bundle&) = delete;
+  Bundle& operator=(const Bundle&) = delete;
+  ~Bundle();
+
+  const std::filesystem::path& dir() const { return dir_; }
+  nlohmann::json& config() { return config_; }
+  void save() const;  // writes config() to config.json
+
+ private:
+  std::filesystem::path dir_;
+  nlohmann::json config_;
+};
+
+class Runtime {
+ public:
+  Runtime();  // a private --root per test
+  ~Runtime();
+  CommandResult operator()(const std::vector<std::string>& args, int timeout_seconds = 60) const;
+  const std::filesystem::path& root() const { return root_; }
+
+ private:
+  std::filesystem::path root_;
+};
+
+// Anything of container `id` left on the host: its state dir, cgroup dirs, mounts of `rootfs`.
+std::vector<std::string> leftovers(const Runtime& rt, const std::string& id,
+                                   const std::filesystem::path& rootfs);
+
+}  // namespace skiff::testing
