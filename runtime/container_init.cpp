@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -97,6 +98,11 @@ void run_steps(InitContext& ctx) {
 
   // sync 1: the parent has put us in our cgroup and written our id maps.
   ctx.sync.expect(SyncKind::Start);
+  if (ctx.unshare_cgroup_namespace) {
+    step("cgroup namespace", [] {
+      if (::unshare(CLONE_NEWCGROUP) != 0) throw_errno("unshare", "cgroup namespace");
+    });
+  }
   step("join namespaces", [&] { join_namespaces(ctx.joins); });
   if (ctx.new_user_namespace) {
     step("become root in the user namespace", [&] {

@@ -20,6 +20,9 @@ struct InitContext {
   int lock_fd = -1;    // the parent's container lock: closed at once, or `start` would block
   bool no_pivot = false;
   bool new_user_namespace = false;
+  // v1 cannot clone straight into the cgroup, so the cgroup namespace is made only once the
+  // parent has moved us (its root is the cgroup we are in when it is created).
+  bool unshare_cgroup_namespace = false;
   CgroupView cgroup;
   const std::vector<JoinFd>& joins;
   int preserve_fds = 0;  // fds 3..3+N-1 stay open across exec (socket activation)

@@ -144,8 +144,11 @@ pid_t create_container(const StateDir& dir, const CreateOptions& o) {
 
   auto [parent_end, child_end] = SyncSocket::make_pair();
   unsigned long ns_flags = new_namespace_flags(spec.linux_config);
-  CgroupView view{cgroup->backend() == cgroups::Backend::V2, cgroup->paths()};
   UniqueFd cgroup_fd = cgroup->open_for_clone();
+  const bool wants_cgroupns = (ns_flags & CLONE_NEWCGROUP) != 0;
+  const bool late_cgroupns = wants_cgroupns && !cgroup_fd;
+  if (late_cgroupns) ns_flags &= ~static_cast<unsigned long>(CLONE_NEWCGROUP);
+  CgroupView view{cgroup->backend() == cgroups::Backend::V2, wants_cgroupns, cgroup->paths()};
   join_pid_namespace_for_children(joins);
 
   pid_t pid = clone_init(ns_flags, cgroup_fd ? cgroup_fd.get() : -1);
@@ -159,6 +162,7 @@ pid_t create_container(const StateDir& dir, const CreateOptions& o) {
                     lock.fd(),
                     o.no_pivot,
                     (ns_flags & CLONE_NEWUSER) != 0,
+                    late_cgroupns,
                     view,
                     joins,
                     o.preserve_fds};

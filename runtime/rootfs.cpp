@@ -63,12 +63,13 @@ void mount_bind(const oci::Mount& m, const fs::path& target) {
 void mount_cgroup(const oci::Mount& m, const fs::path& target, const CgroupView& cg) {
   const unsigned long common = m.flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME);
   if (cg.unified) {
-    // With a cgroup namespace the kernel shows our own cgroup as the root.
-    if (::mount("cgroup2", target.c_str(), "cgroup2", common | (m.flags & MS_RDONLY), nullptr) ==
-        0) {
+    // In its own cgroup namespace a fresh cgroup2 mount shows exactly the container's
+    // cgroup; without one it would show the host's whole tree, so bind ours instead.
+    if (cg.own_namespace) {
+      do_mount("cgroup2", target, "cgroup2", common | (m.flags & MS_RDONLY), "");
       return;
     }
-    if (cg.dirs.empty()) throw_errno("mount cgroup2 at", target);
+    if (cg.dirs.empty()) throw Error("cgroup mount at " + target.string() + ": no cgroup to show");
     do_mount(cg.dirs.front().string(), target, "", MS_BIND | MS_REC, "");
     if (m.flags & MS_RDONLY)
       do_mount("", target, "", MS_BIND | MS_REMOUNT | MS_RDONLY | common, "");

@@ -15,6 +15,7 @@ namespace skiff::runtime {
 // "cgroup" mount can show the container its own cgroup.
 struct CgroupView {
   bool unified = false;
+  bool own_namespace = false;  // a cgroup namespace rooted at the container's cgroup
   std::vector<std::filesystem::path> dirs;
 };
 

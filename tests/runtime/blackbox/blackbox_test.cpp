@@ -50,7 +50,7 @@ TEST(Runtime, RunPrintsTheWorkloadsOutputAndExitCode) {
   auto r = rt({"run", "--bundle", b.dir().string(), unique_id("echo")});
   EXPECT_EQ(r.out, "hi\n");
   EXPECT_EQ(r.exit_code, 7) << r.err;
-  EXPECT_TRUE(leftovers(rt, unique_id("echo"), b.dir() / "rootfs").empty());
+  EXPECT_TRUE(leftovers(rt, unique_id("echo"), b.rootfs()).empty());
 }
 
 TEST(Runtime, ContainerGetsItsOwnNamespacesAndIsPid1) {
@@ -148,7 +148,7 @@ TEST(Runtime, LifecycleCreateStartKillDelete) {
   EXPECT_NE(gone.exit_code, 0);
   EXPECT_NE(gone.err.find("container \"" + id + "\" does not exist"), std::string::npos)
       << gone.err;
-  EXPECT_TRUE(leftovers(rt, id, b.dir() / "rootfs").empty());
+  EXPECT_TRUE(leftovers(rt, id, b.rootfs()).empty());
 }
 
 // Each bad bundle: a clear error naming the field, and nothing left behind.
@@ -171,7 +171,7 @@ TEST_P(RuntimeBadBundle, IsRefusedWithAClearErrorAndLeavesNothing) {
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find(GetParam().expected), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("child exited"), std::string::npos) << r.err;
-  auto left = leftovers(rt, id, b.dir() / "rootfs");
+  auto left = leftovers(rt, id, b.rootfs());
   EXPECT_TRUE(left.empty()) << left.front();
 }
 

@@ -6,7 +6,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -85,14 +87,36 @@ CommandResult run_command(const std::vector<std::string>& argv, int timeout_seco
   return r;
 }
 
+namespace {
+
+// One busybox rootfs per test process: building it is slow under the VM's emulation, and
+// containers never write to it (each gets its own mount namespace over it).
+const fs::path& template_bundle() {
+  static const fs::path dir = [] {
+    fs::path d = make_temp_dir("skiff-bundle-template-");
+    auto r = run_command({"/bin/bash", SKIFF_FIXTURES "/make-bundle.sh", d.string(), SKIFF_PROBE});
+    if (r.exit_code != 0) throw std::runtime_error("make-bundle.sh failed: " + r.err);
+    std::atexit([] {
+      std::error_code ec;
+      fs::remove_all(template_bundle(), ec);
+    });
+    return d;
+  }();
+  return dir;
+}
+
+}  // namespace
+
 Bundle::Bundle(const std::vector<std::string>& args) : dir_(make_temp_dir("skiff-bundle-")) {
-  std::vector<std::string> cmd = {"/bin/bash", SKIFF_FIXTURES "/make-bundle.sh", dir_.string(),
-                                  SKIFF_PROBE};
-  cmd.insert(cmd.end(), args.begin(), args.end());
-  auto r = run_command(cmd);
-  if (r.exit_code != 0) throw std::runtime_error("make-bundle.sh failed: " + r.err);
-  std::ifstream in(dir_ / "config.json");
+  std::ifstream in(template_bundle() / "config.json");
   config_ = nlohmann::json::parse(in);
+  config_["root"]["path"] = (template_bundle() / "rootfs").string();
+  if (!args.empty()) config_["process"]["args"] = args;
+  save();
+}
+
+fs::path Bundle::rootfs() const {
+  return config_["root"]["path"].get<std::string>();
 }
 
 Bundle::~Bundle() {
@@ -116,7 +140,31 @@ Runtime::~Runtime() {
   fs::remove_all(root_, ec);
 }
 
+namespace {
+
+// Like podman's --cgroup-parent: with SKIFF_TEST_CGROUP_PARENT set (the VM's delegated /ci),
+// create and run place the container there through linux.cgroupsPath.
+void place_cgroup(const std::vector<std::string>& args) {
+  const char* parent = std::getenv("SKIFF_TEST_CGROUP_PARENT");
+  if (!parent || args.empty() || (args[0] != "create" && args[0] != "run")) return;
+  auto bundle = std::find(args.begin(), args.end(), "--bundle");
+  if (bundle == args.end() || bundle + 1 == args.end()) return;
+  fs::path config = fs::path(*(bundle + 1)) / "config.json";
+  nlohmann::json j;
+  try {
+    std::ifstream in(config);
+    j = nlohmann::json::parse(in);
+  } catch (const std::exception&) {
+    return;  // a deliberately broken config stays broken
+  }
+  j["linux"]["cgroupsPath"] = std::string(parent) + "/skiff-runtime/" + args.back();
+  std::ofstream(config) << j.dump(2);
+}
+
+}  // namespace
+
 CommandResult Runtime::operator()(const std::vector<std::string>& args, int timeout_seconds) const {
+  place_cgroup(args);
   std::vector<std::string> argv = {SKIFF_RUNTIME, "--root", root_.string()};
   argv.insert(argv.end(), args.begin(), args.end());
   return run_command(argv, timeout_seconds);

@@ -21,13 +21,14 @@ CommandResult run_command(const std::vector<std::string>& argv, int timeout_seco
 
 class Bundle {
  public:
-  // A fresh bundle in a temp dir whose process runs `args` (default: the probe's report).
+  // A fresh bundle in a temp dir whose process runs `args` (empty: the template's /bin/sh).
   explicit Bundle(const std::vector<std::string>& args);
   Bundle(const Bundle&) = delete;
   Bundle& operator=(const Bundle&) = delete;
   ~Bundle();
 
   const std::filesystem::path& dir() const { return dir_; }
+  std::filesystem::path rootfs() const;  // shared by every bundle of this test process
   nlohmann::json& config() { return config_; }
   void save() const;  // writes config() to config.json
 
