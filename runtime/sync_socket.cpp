@@ -28,6 +28,8 @@ const char* to_string(SyncKind kind) {
       return "Ready";
     case SyncKind::Error:
       return "Error";
+    case SyncKind::Pid:
+      return "Pid";
   }
   return "?";
 }
@@ -63,6 +65,12 @@ void SyncSocket::send(SyncKind kind, const std::string& text, int fd) {
 }
 
 SyncMessage SyncSocket::receive() {
+  auto m = receive_or_eof();
+  if (!m) throw Error("container init exited before it finished setting up");
+  return std::move(*m);
+}
+
+std::optional<SyncMessage> SyncSocket::receive_or_eof() {
   std::vector<char> buf(kMaxMessage);
   iovec iov{buf.data(), buf.size()};
   msghdr msg{};
@@ -75,7 +83,7 @@ SyncMessage SyncSocket::receive() {
   while ((n = ::recvmsg(fd_.get(), &msg, MSG_CMSG_CLOEXEC)) < 0) {
     if (errno != EINTR) throw_errno("receive on", "sync socket");
   }
-  if (n == 0) throw Error("container init exited before it finished setting up");
+  if (n == 0) return std::nullopt;
   SyncMessage out{
       static_cast<SyncKind>(buf[0]), std::string(buf.data() + 1, static_cast<size_t>(n) - 1), {}};
   for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {

@@ -26,6 +26,7 @@ enum class SyncKind : std::uint8_t {
   ConsoleMaster,
   Ready,
   Error,
+  Pid,  // exec: the workload's pid as the runtime sees it
 };
 
 const char* to_string(SyncKind kind);
@@ -45,6 +46,8 @@ class SyncSocket {
   void send(SyncKind kind, const std::string& text = {}, int fd = -1);
   // Blocks for the next message; EOF (the peer died without a word) throws.
   SyncMessage receive();
+  // Like receive(), but EOF gives nullopt: after an exec, EOF is the good news.
+  std::optional<SyncMessage> receive_or_eof();
   // Receives and checks the kind. An Error message from the child becomes skiff::Error
   // with the child's text, so it reaches the user unchanged.
   SyncMessage expect(SyncKind kind);

@@ -15,5 +15,6 @@ using Action = std::function<int(const StateDir&)>;
 void add_create_commands(CLI::App& app, Action& action);   // create, start, run
 void add_control_commands(CLI::App& app, Action& action);  // kill, delete, pause, resume, update
 void add_query_commands(CLI::App& app, Action& action);    // state, list, ps, features, spec
+void add_exec_command(CLI::App& app, Action& action);      // exec
 
 }  // namespace skiff::runtime::cli

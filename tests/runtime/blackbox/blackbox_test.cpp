@@ -151,6 +151,36 @@ TEST(Runtime, LifecycleCreateStartKillDelete) {
   EXPECT_TRUE(leftovers(rt, id, b.rootfs()).empty());
 }
 
+TEST(Runtime, ExecJoinsTheContainerAndReportsItsExitCode) {
+  Runtime rt;
+  Bundle b({"/bin/skiff-probe", "sleep", "60"});
+  const std::string id = unique_id("exec");
+  ASSERT_EQ(rt({"run", "--detach", "--bundle", b.dir().string(), id}).exit_code, 0);
+  auto in_ns = rt(
+      {"exec", id, "sh", "-c", "readlink /proc/self/ns/pid; readlink /proc/self/ns/mnt; exit 3"});
+  EXPECT_EQ(in_ns.exit_code, 3) << in_ns.err;
+  auto init = json::parse(rt({"state", id}).out)["pid"].get<int>();
+  std::error_code ec;
+  std::string want =
+      std::filesystem::read_symlink("/proc/" + std::to_string(init) + "/ns/pid", ec).string() +
+      "\n" +
+      std::filesystem::read_symlink("/proc/" + std::to_string(init) + "/ns/mnt", ec).string() +
+      "\n";
+  EXPECT_EQ(in_ns.out, want);
+  auto report = rt({"exec", id, "/bin/skiff-probe", "report"});
+  ASSERT_EQ(report.exit_code, 0) << report.err;
+  auto rep = json::parse(report.out);
+  EXPECT_EQ(rep["capabilities"]["CapEff"], "00000000a80425fb");
+  EXPECT_EQ(rep["no_new_privs"], true);
+  auto missing = rt({"exec", id, "/nope"});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.err.find("exec /nope: No such file or directory"), std::string::npos)
+      << missing.err;
+  auto pids = json::parse(rt({"ps", "--format", "json", id}).out);
+  EXPECT_EQ(pids.size(), 1u) << "exec'd processes must not linger: " << pids.dump();
+  EXPECT_EQ(rt({"delete", "--force", id}).exit_code, 0);
+}
+
 // Each bad bundle: a clear error naming the field, and nothing left behind.
 struct BadBundle {
   friend void PrintTo(const BadBundle& b, std::ostream* os) { *os << b.name; }

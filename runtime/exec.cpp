@@ -1,0 +1,181 @@
+#include "runtime/exec.h"
+
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "common/error.h"
+#include "runtime/console.h"
+#include "runtime/container_init.h"
+#include "runtime/lifecycle.h"
+#include "runtime/security/capabilities.h"
+#include "runtime/security/no_new_privs.h"
+#include "runtime/security/rlimits.h"
+#include "runtime/security/seccomp_filter.h"
+#include "runtime/sync_socket.h"
+
+namespace skiff::runtime {
+
+namespace {
+
+// The container's namespaces, user first (it grants what joining the others needs); pid
+// last among them, since it only applies to our children.
+std::vector<JoinFd> open_container_namespaces(pid_t init, const oci::LinuxConfig& lc) {
+  std::vector<JoinFd> fds;
+  static const oci::NamespaceType kOrder[] = {
+      oci::NamespaceType::User,    oci::NamespaceType::Ipc,    oci::NamespaceType::Uts,
+      oci::NamespaceType::Network, oci::NamespaceType::Cgroup, oci::NamespaceType::Pid,
+      oci::NamespaceType::Mount};
+  for (auto type : kOrder) {
+    if (!lc.has(type)) continue;
+    std::string path =
+        "/proc/" + std::to_string(init) + "/ns/" + std::string(oci::proc_ns_name(type));
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) throw_errno("open", path);
+    fds.push_back({type, std::move(fd)});
+  }
+  return fds;
+}
+
+void join_all(const std::vector<JoinFd>& fds) {
+  for (const auto& j : fds) {
+    if (::setns(j.fd.get(), oci::clone_flag(j.type)) != 0) {
+      throw_errno(std::string("setns ") + std::string(oci::to_string(j.type)) + " namespace of",
+                  "the container");
+    }
+  }
+}
+
+std::vector<char*> cstrings(const std::vector<std::string>& v) {
+  std::vector<char*> out;
+  for (const auto& s : v) out.push_back(const_cast<char*>(s.c_str()));
+  out.push_back(nullptr);
+  return out;
+}
+
+// The final process, already inside every namespace: become what the spec says, exec.
+[[noreturn]] void become_workload(const oci::Spec& spec, const oci::Process& proc, SyncSocket& sync,
+                                  int preserve_fds) {
+  try {
+    if (proc.terminal) {
+      UniqueFd master = setup_console(proc.console_size);
+      sync.send(SyncKind::ConsoleMaster, {}, master.get());
+    }
+    security::apply_rlimits(proc.rlimits);
+    std::optional<security::SeccompFilter> filter;
+    if (spec.linux_config.seccomp)
+      filter = security::SeccompFilter::compile(*spec.linux_config.seccomp);
+    if (filter && !proc.no_new_privileges) filter->load();
+    security::apply_user_and_capabilities(proc.user, proc.capabilities);
+    if (::chdir(proc.cwd.c_str()) != 0) throw_errno("chdir to cwd", proc.cwd);
+    if (proc.no_new_privileges) security::set_no_new_privs();
+    std::string exe = resolve_executable(proc.args.front(), proc.env);
+    unsigned first = 3 + static_cast<unsigned>(preserve_fds);
+    ::syscall(SYS_close_range, first, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
+    sync.send(SyncKind::Ready);
+    if (filter && proc.no_new_privileges) filter->load();
+    auto argv = cstrings(proc.args);
+    auto envp = cstrings(proc.env);
+    ::execve(exe.c_str(), argv.data(), envp.data());
+    throw SysError("exec", exe, errno);
+  } catch (const std::exception& e) {
+    try {
+      sync.send(SyncKind::Error, std::string("exec: ") + e.what());
+    } catch (...) {
+    }
+    ::_exit(127);
+  }
+}
+
+}  // namespace
+
+oci::Process container_process(const StateDir& dir, const std::string& id) {
+  Container c = load_container(dir, id);
+  oci::Spec spec = oci::load_spec(c.state.bundle);
+  return *spec.process;
+}
+
+int exec_in_container(const StateDir& dir, const ExecOptions& o) {
+  Container c = load_container(dir, o.id);
+  if (c.status != Status::Running) {
+    throw Error("cannot exec in container \"" + o.id + "\": it is " + to_string(c.status));
+  }
+  if (o.process.args.empty()) throw Error("exec: no command given");
+  if (o.process.terminal && o.console_socket.empty()) {
+    throw Error("exec --tty needs --console-socket");
+  }
+  oci::Spec spec = oci::load_spec(c.state.bundle);
+  auto joins = open_container_namespaces(c.state.pid, spec.linux_config);
+  auto [parent_end, child_end] = SyncSocket::make_pair();
+  // Waiting (not detached): the workload is our grandchild; being a subreaper brings it back.
+  if (!o.detach) ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+
+  UniqueFd cgroup_fd = c.cgroup ? c.cgroup->open_for_clone() : UniqueFd();
+  clone_args args{};
+  args.flags = cgroup_fd ? CLONE_INTO_CGROUP : 0;
+  args.exit_signal = SIGCHLD;
+  args.cgroup = cgroup_fd ? static_cast<__u64>(cgroup_fd.get()) : 0;
+  int go[2];
+  if (::pipe2(go, O_CLOEXEC) != 0) throw_errno("pipe2", "exec");
+  UniqueFd go_r(go[0]), go_w(go[1]);
+  pid_t mid = static_cast<pid_t>(::syscall(SYS_clone3, &args, sizeof args));
+  if (mid < 0) throw_errno("clone3 exec process in", o.id);
+  if (mid == 0) {
+    parent_end.close();
+    go_w.reset();
+    char b;
+    (void)!::read(go_r.get(), &b, 1);  // until the parent has put us in the cgroup (v1)
+    try {
+      join_all(joins);
+      pid_t pid = ::fork();  // the pid namespace applies from our children on
+      if (pid < 0) throw_errno("fork into the pid namespace of", o.id);
+      if (pid == 0) become_workload(spec, o.process, child_end, o.preserve_fds);
+      // fork() answered in our (the host's) pid namespace: that is the pid callers want.
+      child_end.send(SyncKind::Pid, std::to_string(pid));
+      ::_exit(0);
+    } catch (const std::exception& e) {
+      child_end.send(SyncKind::Error, std::string("exec: ") + e.what());
+      ::_exit(1);
+    }
+  }
+  child_end.close();
+  if (!cgroup_fd && c.cgroup) c.cgroup->add_process(mid);
+  go_w.reset();
+  ::waitpid(mid, nullptr, 0);
+
+  pid_t pid = std::stoi(parent_end.expect(SyncKind::Pid).text);
+  if (o.process.terminal) {
+    SyncMessage console = parent_end.expect(SyncKind::ConsoleMaster);
+    send_console_master(o.console_socket, console.fd.get());
+  }
+  parent_end.expect(SyncKind::Ready);
+  // After Ready: EOF means execve succeeded (the socket closed on exec); Error means not.
+  if (auto after = parent_end.receive_or_eof(); after && after->kind == SyncKind::Error) {
+    throw Error(after->text);
+  }
+  if (o.pid_file) {
+    std::string tmp = *o.pid_file + ".tmp";
+    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!fd) throw_errno("open", tmp);
+    std::string text = std::to_string(pid);
+    if (::write(fd.get(), text.data(), text.size()) < 0) throw_errno("write", tmp);
+    if (::rename(tmp.c_str(), o.pid_file->c_str()) != 0) throw_errno("rename to", *o.pid_file);
+  }
+  if (o.detach) return 0;
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) throw_errno("waitpid", std::to_string(pid));
+  }
+  return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+}
+
+}  // namespace skiff::runtime
