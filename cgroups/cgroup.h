@@ -65,6 +65,9 @@ class Cgroup {
   // An O_DIRECTORY fd for clone3(CLONE_INTO_CGROUP); an empty fd when the backend can't.
   virtual UniqueFd open_for_clone() const = 0;
   virtual void apply(const Resources& resources) = 0;
+  // Replaces the device allow-list with `rules`, applied in order (later rules win). Returns
+  // false where the backend cannot enforce them: v2 would need an eBPF program (not yet).
+  virtual bool apply_device_rules(const std::vector<DeviceRule>& rules) = 0;
   virtual Stats stats() const = 0;
 
   // Both return once the kernel reports the new state (or throw after a timeout).

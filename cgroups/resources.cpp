@@ -43,6 +43,11 @@ Resources from_ecs(const EcsLimits& ecs) {
   return r;
 }
 
+std::string DeviceRule::to_v1() const {
+  auto num = [](std::int64_t v) { return v < 0 ? std::string("*") : std::to_string(v); };
+  return std::string(1, type) + " " + num(major) + ":" + num(minor) + " " + access;
+}
+
 std::uint64_t shares_to_weight(std::uint64_t shares) {
   shares = std::clamp(shares, kMinShares, kMaxShares);
   double l = std::log2(static_cast<double>(shares));

@@ -12,6 +12,18 @@ namespace skiff::cgroups {
 
 inline constexpr std::int64_t kUnlimited = -1;
 
+// One device-controller rule (OCI linux.resources.devices, and the runtime's defaults).
+struct DeviceRule {
+  bool allow = false;
+  char type = 'a';          // a, c, b
+  std::int64_t major = -1;  // -1: any
+  std::int64_t minor = -1;
+  std::string access = "rwm";
+
+  // The v1 devices.allow/deny syntax: "c 1:3 rwm", "a *:* rwm".
+  std::string to_v1() const;
+};
+
 struct Resources {
   std::optional<std::uint64_t> cpu_shares;     // 2..262144; ECS cpu units map 1:1
   std::optional<std::int64_t> cpu_quota_us;    // hard cap per period; -1 = no cap

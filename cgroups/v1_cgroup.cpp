@@ -147,6 +147,15 @@ void V1Cgroup::apply(const Resources& r) {
   }
 }
 
+bool V1Cgroup::apply_device_rules(const std::vector<DeviceRule>& rules) {
+  const auto* d = find("devices");
+  if (!d) return false;
+  for (const auto& rule : rules) {
+    write_file(*d / (rule.allow ? "devices.allow" : "devices.deny"), rule.to_v1());
+  }
+  return true;
+}
+
 Stats V1Cgroup::stats() const {
   Stats s;
   if (auto* d = find("cpuacct")) {

@@ -17,6 +17,7 @@
 #include "runtime/console.h"
 #include "runtime/container_init.h"
 #include "runtime/container_state.h"
+#include "runtime/device_rules.h"
 #include "runtime/hooks.h"
 
 namespace skiff::runtime {
@@ -134,6 +135,7 @@ pid_t create_container(const StateDir& dir, const CreateOptions& o) {
   auto manager = cgroups::Manager::for_host();
   cgroup = manager.create(cgroup_name_for(spec, o.id), spec.linux_config.resources);
   rollback.set_cgroup(cgroup.get());
+  cgroup->apply_device_rules(container_device_rules(spec.linux_config));
 
   fs::path fifo = dir.exec_fifo(o.id);
   if (::mkfifo(fifo.c_str(), 0622) != 0) throw_errno("mkfifo", fifo);

@@ -194,6 +194,21 @@ TEST(V2Backend, SwapWithoutAMemoryLimitIsRefused) {
   EXPECT_EQ(t.read("ctr/memory.swap.max"), "max");
 }
 
+TEST(V1Backend, DeviceRulesGoToAllowAndDenyInOrder) {
+  FakeTree t;
+  t.seed_all("devices/ctr", {{"devices.allow", ""}, {"devices.deny", ""}});
+  V1Cgroup cg({{"devices", t / "devices/ctr"}});
+  EXPECT_TRUE(cg.apply_device_rules({{false, 'a', -1, -1, "rwm"}, {true, 'c', 1, 3, "rwm"}}));
+  EXPECT_EQ(t.read("devices/ctr/devices.deny"), "a *:* rwm");
+  EXPECT_EQ(t.read("devices/ctr/devices.allow"), "c 1:3 rwm");
+}
+
+TEST(V2Backend, DeviceRulesAreNotEnforcedWithoutEbpf) {
+  FakeTree t;
+  V2Cgroup cg(t / "ctr");
+  EXPECT_FALSE(cg.apply_device_rules({{false, 'a', -1, -1, "rwm"}}));
+}
+
 TEST(V1Backend, UnifiedSettingsNeedV2) {
   FakeTree t;
   V1Cgroup cg({{"memory", t / "memory/ctr"}});
