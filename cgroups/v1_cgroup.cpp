@@ -150,8 +150,18 @@ void V1Cgroup::apply(const Resources& r) {
 bool V1Cgroup::apply_device_rules(const std::vector<DeviceRule>& rules) {
   const auto* d = find("devices");
   if (!d) return false;
+  // One open file per list: each write(2) is one rule, and a dozen opens add up per container.
+  UniqueFd allow, deny;
   for (const auto& rule : rules) {
-    write_file(*d / (rule.allow ? "devices.allow" : "devices.deny"), rule.to_v1());
+    UniqueFd& fd = rule.allow ? allow : deny;
+    const auto file = *d / (rule.allow ? "devices.allow" : "devices.deny");
+    if (!fd) {
+      fd.reset(::open(file.c_str(), O_WRONLY | O_CLOEXEC));
+      if (!fd) throw_errno("open", file);
+    }
+    const std::string text = rule.to_v1();
+    if (::write(fd.get(), text.data(), text.size()) < 0)
+      throw_errno("write '" + text + "' to", file);
   }
   return true;
 }

@@ -1,6 +1,8 @@
 #include "runtime/container_state.h"
 
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -73,7 +75,10 @@ void save_state(const std::filesystem::path& file, const ContainerState& state) 
       if (n < 0) throw_errno("write", tmp);
       off += static_cast<size_t>(n);
     }
-    if (::fsync(fd.get()) != 0) throw_errno("fsync", tmp);
+    // On tmpfs (the default /run root) the state cannot outlive a crash anyway.
+    struct statfs fs {};
+    const bool on_tmpfs = ::fstatfs(fd.get(), &fs) == 0 && fs.f_type == TMPFS_MAGIC;
+    if (!on_tmpfs && ::fsync(fd.get()) != 0) throw_errno("fsync", tmp);
   }
   if (::rename(tmp.c_str(), file.c_str()) != 0) throw_errno("rename to " + file.string(), tmp);
 }

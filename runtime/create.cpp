@@ -19,6 +19,7 @@
 #include "runtime/container_state.h"
 #include "runtime/device_rules.h"
 #include "runtime/hooks.h"
+#include "runtime/host_cgroups.h"
 
 namespace skiff::runtime {
 
@@ -132,7 +133,7 @@ pid_t create_container(const StateDir& dir, const CreateOptions& o) {
   CreateRollback rollback(state_dir);
   ContainerLock lock(dir.lock_file(o.id));
 
-  auto manager = cgroups::Manager::for_host();
+  const auto& manager = host_cgroups();
   cgroup = manager.create(cgroup_name_for(spec, o.id), spec.linux_config.resources);
   rollback.set_cgroup(cgroup.get());
   cgroup->apply_device_rules(container_device_rules(spec.linux_config));

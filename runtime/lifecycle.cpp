@@ -15,6 +15,7 @@
 #include "cgroups/oci_resources.h"
 #include "common/error.h"
 #include "runtime/hooks.h"
+#include "runtime/host_cgroups.h"
 
 namespace skiff::runtime {
 
@@ -28,7 +29,7 @@ std::unique_ptr<cgroups::Cgroup> adopt_cgroup(const ContainerState& s) {
     if (fs::exists(p)) dirs.emplace_back(p);
   }
   if (dirs.empty()) return nullptr;
-  return cgroups::Manager::for_host().adopt(dirs);
+  return host_cgroups().adopt(dirs);
 }
 
 Status derive_status(const StateDir& dir, const ContainerState& s, const cgroups::Cgroup* cg) {
