@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "common/fd_passing.h"
 
 namespace skiff::runtime {
 
@@ -51,19 +52,7 @@ void send_console_master(const std::string& socket_path, int master) {
   }
   char name[128] = "/dev/ptmx";
   (void)::ptsname_r(master, name, sizeof name);
-  iovec iov{name, std::strlen(name)};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &master, sizeof(int));
-  if (::sendmsg(sock.get(), &msg, MSG_NOSIGNAL) < 0) {
+  if (!send_with_fd(sock.get(), name, std::strlen(name), master)) {
     throw_errno("send pty master to console socket", socket_path);
   }
 }

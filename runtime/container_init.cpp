@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/argv.h"
 #include "common/error.h"
 #include "common/file_io.h"
 #include "runtime/console.h"
@@ -62,7 +63,9 @@ void write_sysctls(const std::map<std::string, std::string>& sysctl) {
   }
 }
 
-void close_inherited_fds(int preserve) {
+}  // namespace
+
+void close_fds_on_exec(int preserve) {
   // Everything above stdio and the preserved range closes at exec.
   unsigned first = 3 + static_cast<unsigned>(preserve);
   if (::syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
@@ -74,6 +77,8 @@ void close_inherited_fds(int preserve) {
   }
 }
 
+namespace {
+
 // Blocks until `start` opens the fifo for reading; `start` then knows we are released.
 void wait_for_start(int fifo) {
   std::string self = "/proc/self/fd/" + std::to_string(fifo);
@@ -82,13 +87,6 @@ void wait_for_start(int fifo) {
   char go = '0';
   if (::write(fd, &go, 1) != 1) throw_errno("write exec fifo", self);
   ::close(fd);
-}
-
-std::vector<char*> cstrings(const std::vector<std::string>& v) {
-  std::vector<char*> out;
-  for (const auto& s : v) out.push_back(const_cast<char*>(s.c_str()));
-  out.push_back(nullptr);
-  return out;
 }
 
 void run_steps(InitContext& ctx) {
@@ -156,7 +154,7 @@ void run_steps(InitContext& ctx) {
   if (proc.no_new_privileges) step("no_new_privs", [] { security::set_no_new_privs(); });
   std::string exe;
   step("exec", [&] { exe = resolve_executable(proc.args.front(), proc.env); });
-  step("close fds", [&] { close_inherited_fds(ctx.preserve_fds); });
+  step("close fds", [&] { close_fds_on_exec(ctx.preserve_fds); });
 
   // sync 4: everything that can fail has been checked; wait for `start`.
   ctx.sync.send(SyncKind::Ready);
@@ -175,8 +173,8 @@ void run_steps(InitContext& ctx) {
   }
   if (filter && proc.no_new_privileges) filter->load();  // last, so it filters only the workload
 
-  auto argv = cstrings(proc.args);
-  auto envp = cstrings(proc.env);
+  auto argv = c_argv(proc.args);
+  auto envp = c_argv(proc.env);
   ::execve(exe.c_str(), argv.data(), envp.data());
   // Nobody is listening on the sync socket any more: stderr is all we have.
   int err = errno;

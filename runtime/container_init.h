@@ -33,6 +33,10 @@ struct InitContext {
 // what went wrong instead of "child exited 1".
 [[noreturn]] void container_init(InitContext& ctx) noexcept;
 
+// Marks every fd above stdio and the `preserve` range (3..3+preserve-1, socket activation)
+// close-on-exec, and clears close-on-exec inside that range.
+void close_fds_on_exec(int preserve);
+
 // PATH lookup as the container sees it (after pivot_root): the spec's PATH, or the default.
 // Throws skiff::Error like runc's "exec: "x": executable file not found in $PATH".
 std::string resolve_executable(const std::string& arg0, const std::vector<std::string>& env);

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <vector>
 
+#include "common/argv.h"
 #include "common/error.h"
 #include "runtime/console.h"
 #include "runtime/container_init.h"
@@ -55,13 +56,6 @@ void join_all(const std::vector<JoinFd>& fds) {
   }
 }
 
-std::vector<char*> cstrings(const std::vector<std::string>& v) {
-  std::vector<char*> out;
-  for (const auto& s : v) out.push_back(const_cast<char*>(s.c_str()));
-  out.push_back(nullptr);
-  return out;
-}
-
 // The final process, already inside every namespace: become what the spec says, exec.
 [[noreturn]] void become_workload(const oci::Spec& spec, const oci::Process& proc, SyncSocket& sync,
                                   int preserve_fds) {
@@ -79,12 +73,11 @@ std::vector<char*> cstrings(const std::vector<std::string>& v) {
     if (::chdir(proc.cwd.c_str()) != 0) throw_errno("chdir to cwd", proc.cwd);
     if (proc.no_new_privileges) security::set_no_new_privs();
     std::string exe = resolve_executable(proc.args.front(), proc.env);
-    unsigned first = 3 + static_cast<unsigned>(preserve_fds);
-    ::syscall(SYS_close_range, first, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
+    close_fds_on_exec(preserve_fds);
     sync.send(SyncKind::Ready);
     if (filter && proc.no_new_privileges) filter->load();
-    auto argv = cstrings(proc.args);
-    auto envp = cstrings(proc.env);
+    auto argv = c_argv(proc.args);
+    auto envp = c_argv(proc.env);
     ::execve(exe.c_str(), argv.data(), envp.data());
     throw SysError("exec", exe, errno);
   } catch (const std::exception& e) {

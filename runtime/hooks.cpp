@@ -9,19 +9,13 @@
 #include <chrono>
 #include <cstring>
 
+#include "common/argv.h"
 #include "common/error.h"
 #include "common/unique_fd.h"
 
 namespace skiff::runtime {
 
 namespace {
-
-std::vector<char*> cstrings(const std::vector<std::string>& v) {
-  std::vector<char*> out;
-  for (const auto& s : v) out.push_back(const_cast<char*>(s.c_str()));
-  out.push_back(nullptr);
-  return out;
-}
 
 std::string describe(int status) {
   if (WIFEXITED(status)) return "exited " + std::to_string(WEXITSTATUS(status));
@@ -35,8 +29,8 @@ void run_one(const oci::Hook& hook, const std::string& stage, const std::string&
   UniqueFd rd(in[0]), wr(in[1]);
   std::vector<std::string> args =
       hook.args.empty() ? std::vector<std::string>{hook.path} : hook.args;
-  auto argv = cstrings(args);
-  auto envp = cstrings(hook.env);
+  auto argv = c_argv(args);
+  auto envp = c_argv(hook.env);
   pid_t pid = ::fork();
   if (pid < 0) throw_errno("fork for", stage + " hook " + hook.path);
   if (pid == 0) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/fd_passing.h"
 
 namespace skiff::runtime {
 
@@ -45,22 +46,8 @@ std::pair<SyncSocket, SyncSocket> SyncSocket::make_pair() {
 void SyncSocket::send(SyncKind kind, const std::string& text, int fd) {
   std::string payload(1, static_cast<char>(kind));
   payload.append(text, 0, kMaxMessage - 1);
-  iovec iov{payload.data(), payload.size()};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  if (fd >= 0) {
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
-  }
-  while (::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL) < 0) {
-    if (errno != EINTR) throw_errno(std::string("send ") + to_string(kind) + " on", "sync socket");
+  if (!send_with_fd(fd_.get(), payload.data(), payload.size(), fd)) {
+    throw_errno(std::string("send ") + to_string(kind) + " on", "sync socket");
   }
 }
 

@@ -6,6 +6,7 @@
 #include <cerrno>
 
 #include "common/error.h"
+#include "common/rlimit_names.h"
 
 namespace skiff::runtime::security {
 
@@ -18,42 +19,8 @@ std::string value(rlim_t v) {
 }  // namespace
 
 std::string rlimit_name(int resource) {
-  switch (resource) {
-    case RLIMIT_CPU:
-      return "RLIMIT_CPU";
-    case RLIMIT_FSIZE:
-      return "RLIMIT_FSIZE";
-    case RLIMIT_DATA:
-      return "RLIMIT_DATA";
-    case RLIMIT_STACK:
-      return "RLIMIT_STACK";
-    case RLIMIT_CORE:
-      return "RLIMIT_CORE";
-    case RLIMIT_RSS:
-      return "RLIMIT_RSS";
-    case RLIMIT_NPROC:
-      return "RLIMIT_NPROC";
-    case RLIMIT_NOFILE:
-      return "RLIMIT_NOFILE";
-    case RLIMIT_MEMLOCK:
-      return "RLIMIT_MEMLOCK";
-    case RLIMIT_AS:
-      return "RLIMIT_AS";
-    case RLIMIT_LOCKS:
-      return "RLIMIT_LOCKS";
-    case RLIMIT_SIGPENDING:
-      return "RLIMIT_SIGPENDING";
-    case RLIMIT_MSGQUEUE:
-      return "RLIMIT_MSGQUEUE";
-    case RLIMIT_NICE:
-      return "RLIMIT_NICE";
-    case RLIMIT_RTPRIO:
-      return "RLIMIT_RTPRIO";
-    case RLIMIT_RTTIME:
-      return "RLIMIT_RTTIME";
-    default:
-      return fmt::format("rlimit {}", resource);
-  }
+  if (auto name = rlimit_to_name(resource)) return std::string(*name);
+  return fmt::format("rlimit {}", resource);
 }
 
 void apply_rlimits(const std::vector<oci::Rlimit>& limits) {

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <set>
 
+#include "common/rlimit_names.h"
 #include "runtime/spec/json_fields.h"
 #include "runtime/spec/spec.h"
 
@@ -18,30 +19,6 @@ using detail::in_quotes;
 using detail::index_path;
 using detail::json;
 using detail::member;
-
-struct RlimitName {
-  std::string_view name;
-  int resource;
-};
-
-constexpr std::array<RlimitName, 16> kRlimits{{
-    {"RLIMIT_AS", RLIMIT_AS},
-    {"RLIMIT_CORE", RLIMIT_CORE},
-    {"RLIMIT_CPU", RLIMIT_CPU},
-    {"RLIMIT_DATA", RLIMIT_DATA},
-    {"RLIMIT_FSIZE", RLIMIT_FSIZE},
-    {"RLIMIT_LOCKS", RLIMIT_LOCKS},
-    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
-    {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
-    {"RLIMIT_NICE", RLIMIT_NICE},
-    {"RLIMIT_NOFILE", RLIMIT_NOFILE},
-    {"RLIMIT_NPROC", RLIMIT_NPROC},
-    {"RLIMIT_RSS", RLIMIT_RSS},
-    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
-    {"RLIMIT_RTTIME", RLIMIT_RTTIME},
-    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
-    {"RLIMIT_STACK", RLIMIT_STACK},
-}};
 
 std::vector<int> parse_cap_set(const json& names, const std::string& where) {
   std::vector<int> caps;
@@ -82,15 +59,12 @@ std::vector<Rlimit> parse_rlimits(const json& j, const std::string& where) {
     const std::string at = index_path(where, i);
     detail::expect_object(j[i], at);
     std::string type = detail::string_at(detail::required(j[i], at, "type"), at + ".type");
-    const RlimitName* known = nullptr;
-    for (const auto& r : kRlimits) {
-      if (r.name == type) known = &r;
-    }
-    if (known == nullptr) fail(at + ".type", "unknown rlimit type " + in_quotes(type));
-    if (!seen.insert(known->resource).second) {
+    std::optional<int> resource = rlimit_from_name(type);
+    if (!resource) fail(at + ".type", "unknown rlimit type " + in_quotes(type));
+    if (!seen.insert(*resource).second) {
       fail(at + ".type", "duplicate rlimit " + in_quotes(type));
     }
-    Rlimit r{.resource = known->resource,
+    Rlimit r{.resource = *resource,
              .soft = detail::uint_at(detail::required(j[i], at, "soft"), at + ".soft"),
              .hard = detail::uint_at(detail::required(j[i], at, "hard"), at + ".hard")};
     if (r.soft > r.hard) {

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "common/rlimit_names.h"
 #include "probe_paths.h"
 
 extern char** environ;
@@ -161,36 +162,15 @@ void add_status_sections(Json& j) {
 }
 
 Json rlimits() {
-  struct Named {
-    const char* name;
-    int resource;
-  };
-  static const Named kLimits[] = {
-      {"RLIMIT_AS", RLIMIT_AS},
-      {"RLIMIT_CORE", RLIMIT_CORE},
-      {"RLIMIT_CPU", RLIMIT_CPU},
-      {"RLIMIT_DATA", RLIMIT_DATA},
-      {"RLIMIT_FSIZE", RLIMIT_FSIZE},
-      {"RLIMIT_LOCKS", RLIMIT_LOCKS},
-      {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
-      {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
-      {"RLIMIT_NICE", RLIMIT_NICE},
-      {"RLIMIT_NOFILE", RLIMIT_NOFILE},
-      {"RLIMIT_NPROC", RLIMIT_NPROC},
-      {"RLIMIT_RSS", RLIMIT_RSS},
-      {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
-      {"RLIMIT_RTTIME", RLIMIT_RTTIME},
-      {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
-      {"RLIMIT_STACK", RLIMIT_STACK},
-  };
   auto value = [](rlim_t v) { return v == RLIM_INFINITY ? Json("unlimited") : Json(v); };
   Json j = Json::object();
-  for (const auto& l : kLimits) {
+  for (const auto& l : skiff::kRlimitNames) {
     struct rlimit r;
+    const std::string name(l.name);
     if (::getrlimit(static_cast<__rlimit_resource>(l.resource), &r) == 0) {
-      j[l.name] = {{"soft", value(r.rlim_cur)}, {"hard", value(r.rlim_max)}};
+      j[name] = {{"soft", value(r.rlim_cur)}, {"hard", value(r.rlim_max)}};
     } else {
-      j[l.name] = nullptr;
+      j[name] = nullptr;
     }
   }
   return j;
