@@ -79,14 +79,18 @@ void close_fds_on_exec(int preserve) {
 
 namespace {
 
-// Blocks until `start` opens the fifo for reading; `start` then knows we are released.
-void wait_for_start(int fifo) {
+// Blocks until `start` opens the fifo for reading. The returned fd stays open (it is
+// close-on-exec), so `start` sees EOF only once execve has happened or we have died.
+UniqueFd wait_for_start(int fifo) {
   std::string self = "/proc/self/fd/" + std::to_string(fifo);
-  int fd = ::open(self.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) throw_errno("open exec fifo", self);
+  UniqueFd fd(::open(self.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd) throw_errno("open exec fifo", self);
+  return fd;
+}
+
+void tell_start_we_exec(const UniqueFd& fifo) {
   char go = '0';
-  if (::write(fd, &go, 1) != 1) throw_errno("write exec fifo", self);
-  ::close(fd);
+  if (::write(fifo.get(), &go, 1) != 1) throw_errno("write", "exec fifo");
 }
 
 void run_steps(InitContext& ctx) {
@@ -122,11 +126,12 @@ void run_steps(InitContext& ctx) {
   });
 
   step("pivot_root", [&] { enter_rootfs(ctx.rootfs, ctx.no_pivot); });
+  // Before /proc/sys turns read-only (it is in the default readonlyPaths).
+  step("sysctl", [&] { write_sysctls(lc.sysctl); });
   step("masked and read-only paths", [&] { lock_down_paths(lc, spec.root.readonly); });
   step("hostname", [&] {
     if (lc.has(oci::NamespaceType::Uts)) set_hostname(spec);
   });
-  step("sysctl", [&] { write_sysctls(lc.sysctl); });
   if (proc.terminal) {
     // sync 3: the pty master goes to the parent, which hands it to --console-socket.
     step("console", [&] {
@@ -159,13 +164,14 @@ void run_steps(InitContext& ctx) {
   // sync 4: everything that can fail has been checked; wait for `start`.
   ctx.sync.send(SyncKind::Ready);
   ctx.sync.close();
-  wait_for_start(ctx.exec_fifo);
+  UniqueFd started = wait_for_start(ctx.exec_fifo);
   // startContainer hooks run here, in the container, after start and before the workload.
   // The parent is gone, so a failure goes to the container's stderr.
   try {
     auto state = nlohmann::json::parse(go.text);
     state["status"] = "running";
     run_hooks(spec.hooks.start_container, "startContainer", state);
+    tell_start_we_exec(started);
   } catch (const std::exception& e) {
     std::string msg = std::string("skiff-runtime: ") + e.what() + "\n";
     (void)!::write(2, msg.data(), msg.size());

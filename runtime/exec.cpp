@@ -145,12 +145,28 @@ int exec_in_container(const StateDir& dir, const ExecOptions& o) {
   go_w.reset();
   ::waitpid(mid, nullptr, 0);
 
-  pid_t pid = std::stoi(parent_end.expect(SyncKind::Pid).text);
-  if (o.process.terminal) {
-    SyncMessage console = parent_end.expect(SyncKind::ConsoleMaster);
-    send_console_master(o.console_socket, console.fd.get());
+  // The middle process (Pid) and the workload (ConsoleMaster, Ready) share the socket, so
+  // their messages may interleave: take them in whatever order they come.
+  pid_t pid = 0;
+  bool ready = false;
+  while (!pid || !ready) {
+    SyncMessage m = parent_end.receive();
+    switch (m.kind) {
+      case SyncKind::Pid:
+        pid = std::stoi(m.text);
+        break;
+      case SyncKind::Ready:
+        ready = true;
+        break;
+      case SyncKind::ConsoleMaster:
+        send_console_master(o.console_socket, m.fd.get());
+        break;
+      case SyncKind::Error:
+        throw Error(m.text);
+      default:
+        throw Error(std::string("exec: unexpected ") + to_string(m.kind) + " message");
+    }
   }
-  parent_end.expect(SyncKind::Ready);
   // After Ready: EOF means execve succeeded (the socket closed on exec); Error means not.
   if (auto after = parent_end.receive_or_eof(); after && after->kind == SyncKind::Error) {
     throw Error(after->text);

@@ -52,19 +52,30 @@ void require(const Container& c, std::initializer_list<Status> allowed, const ch
               to_string(c.status));
 }
 
-// Reads the byte the init writes once it is released; polls so a dead init cannot hang us.
+// Opens the fifo, which releases the init. The init answers with one byte once its
+// startContainer hooks have run, then execs; the fifo's EOF (its fd is close-on-exec) says
+// the exec happened, so poststart hooks run after the workload started, as the spec asks.
 void release_init(const StateDir& dir, const ContainerState& s) {
   fs::path fifo = dir.exec_fifo(s.id);
   UniqueFd fd(::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   if (!fd) throw_errno("open", fifo);
+  bool got_byte = false;
   for (;;) {
     pollfd p{fd.get(), POLLIN, 0};
     int r = ::poll(&p, 1, 100);
-    if (r > 0 && (p.revents & POLLIN)) {
+    if (r > 0) {
       char c;
-      if (::read(fd.get(), &c, 1) == 1) break;
+      ssize_t n = ::read(fd.get(), &c, 1);
+      if (n == 1) got_byte = true;
+      // EOF before any writer showed up reads as 0 too: only trust it after the byte.
+      if (n == 0 && got_byte) break;
+      if (n == 0 && (p.revents & POLLHUP)) {
+        throw Error("container \"" + s.id +
+                    "\" init exited before it could start (see its stderr)");
+      }
     }
     if (!is_same_live_process(s.pid, s.pid_start_time)) {
+      if (got_byte) break;  // exec'd and already finished: started all the same
       throw Error("container \"" + s.id + "\" init exited before start");
     }
   }

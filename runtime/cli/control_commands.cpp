@@ -11,7 +11,8 @@ namespace skiff::runtime::cli {
 namespace {
 
 nlohmann::json read_resources(const std::string& file) {
-  std::string text = read_file(file == "-" ? "/dev/stdin" : file);
+  // /proc/self/fd/0, not /dev/stdin: minimal /dev trees lack the symlink.
+  std::string text = read_file(file == "-" ? "/proc/self/fd/0" : file);
   try {
     return nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
