@@ -15,9 +15,7 @@
 #include "common/file_io.h"
 #include "runtime/console.h"
 #include "runtime/hooks.h"
-#include "runtime/security/capabilities.h"
-#include "runtime/security/no_new_privs.h"
-#include "runtime/security/rlimits.h"
+#include "runtime/security/process_security.h"
 #include "runtime/security/seccomp_filter.h"
 
 namespace skiff::runtime {
@@ -143,20 +141,17 @@ void run_steps(InitContext& ctx) {
     if (proc.oom_score_adj)
       write_file("/proc/self/oom_score_adj", std::to_string(*proc.oom_score_adj));
   });
-  step("rlimits", [&] { security::apply_rlimits(proc.rlimits); });
-
   std::optional<security::SeccompFilter> filter;
   step("seccomp", [&] {
     if (lc.seccomp) filter = security::SeccompFilter::compile(*lc.seccomp);
   });
-  // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it before the drop.
-  if (filter && !proc.no_new_privileges) step("seccomp", [&] { filter->load(); });
-  step("user and capabilities",
-       [&] { security::apply_user_and_capabilities(proc.user, proc.capabilities); });
+  bool load_filter_last = false;
+  step("rlimits, user, capabilities, no_new_privs", [&] {
+    load_filter_last = security::apply_process_security(proc, filter ? &*filter : nullptr);
+  });
   step("cwd", [&] {
     if (::chdir(proc.cwd.c_str()) != 0) throw_errno("chdir to process.cwd", proc.cwd);
   });
-  if (proc.no_new_privileges) step("no_new_privs", [] { security::set_no_new_privs(); });
   std::string exe;
   step("exec", [&] { exe = resolve_executable(proc.args.front(), proc.env); });
   step("close fds", [&] { close_fds_on_exec(ctx.preserve_fds); });
@@ -177,7 +172,7 @@ void run_steps(InitContext& ctx) {
     (void)!::write(2, msg.data(), msg.size());
     ::_exit(1);
   }
-  if (filter && proc.no_new_privileges) filter->load();  // last, so it filters only the workload
+  if (load_filter_last) filter->load();  // last, so it filters only the workload
 
   auto argv = c_argv(proc.args);
   auto envp = c_argv(proc.env);

@@ -18,9 +18,7 @@
 #include "runtime/console.h"
 #include "runtime/container_init.h"
 #include "runtime/lifecycle.h"
-#include "runtime/security/capabilities.h"
-#include "runtime/security/no_new_privs.h"
-#include "runtime/security/rlimits.h"
+#include "runtime/security/process_security.h"
 #include "runtime/security/seccomp_filter.h"
 #include "runtime/sync_socket.h"
 
@@ -64,18 +62,15 @@ void join_all(const std::vector<JoinFd>& fds) {
       UniqueFd master = setup_console(proc.console_size);
       sync.send(SyncKind::ConsoleMaster, {}, master.get());
     }
-    security::apply_rlimits(proc.rlimits);
     std::optional<security::SeccompFilter> filter;
     if (spec.linux_config.seccomp)
       filter = security::SeccompFilter::compile(*spec.linux_config.seccomp);
-    if (filter && !proc.no_new_privileges) filter->load();
-    security::apply_user_and_capabilities(proc.user, proc.capabilities);
+    bool load_filter_last = security::apply_process_security(proc, filter ? &*filter : nullptr);
     if (::chdir(proc.cwd.c_str()) != 0) throw_errno("chdir to cwd", proc.cwd);
-    if (proc.no_new_privileges) security::set_no_new_privs();
     std::string exe = resolve_executable(proc.args.front(), proc.env);
     close_fds_on_exec(preserve_fds);
     sync.send(SyncKind::Ready);
-    if (filter && proc.no_new_privileges) filter->load();
+    if (load_filter_last) filter->load();
     auto argv = c_argv(proc.args);
     auto envp = c_argv(proc.env);
     ::execve(exe.c_str(), argv.data(), envp.data());

@@ -6,14 +6,13 @@
 
 namespace skiff::runtime::security {
 
-void apply_process_security(const oci::Process& process, SeccompFilter* seccomp) {
+bool apply_process_security(const oci::Process& process, SeccompFilter* seccomp) {
   apply_rlimits(process.rlimits);
   if (seccomp != nullptr && !process.no_new_privileges) seccomp->load();
   apply_user_and_capabilities(process.user, process.capabilities);
-  if (process.no_new_privileges) {
-    set_no_new_privs();
-    if (seccomp != nullptr) seccomp->load();
-  }
+  if (!process.no_new_privileges) return false;
+  set_no_new_privs();
+  return seccomp != nullptr;
 }
 
 }  // namespace skiff::runtime::security

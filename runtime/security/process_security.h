@@ -17,9 +17,11 @@
 
 namespace skiff::runtime::security {
 
-// Applies process.rlimits, process.user, process.capabilities, process.noNewPrivileges and
-// `seccomp` (null: none) to the calling process. The caller execve()s right after; it must
-// not make syscalls the filter may deny in between.
-void apply_process_security(const oci::Process& process, SeccompFilter* seccomp);
+// Applies process.rlimits, process.user, process.capabilities and process.noNewPrivileges,
+// loading `seccomp` (null: none) early when the order above requires it. Returns true when
+// the filter is still to be loaded: the caller does that as its very last step before
+// execve (after chdir, the executable lookup, waiting for `start`), so none of its own
+// syscalls need to be allowed by the profile.
+[[nodiscard]] bool apply_process_security(const oci::Process& process, SeccompFilter* seccomp);
 
 }  // namespace skiff::runtime::security

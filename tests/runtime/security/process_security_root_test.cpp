@@ -41,7 +41,7 @@ SeccompFilter deny_mkdir() {
 
 testing::ChildOutcome run(const oci::Process& process, SeccompFilter& filter) {
   return run_in_child([&](int fd) {
-    apply_process_security(process, &filter);
+    if (apply_process_security(process, &filter)) filter.load();
     report(fd, "uid", std::to_string(::getuid()));
     report(fd, "mkdir_errno",
            ::mkdir("/tmp/skiff-process-security-test", 0700) == 0 ? "0" : std::to_string(errno));
@@ -74,7 +74,7 @@ TEST(ProcessSecurity, WithNnpTheFilterLoadsLast) {
 
 TEST(ProcessSecurity, WithoutAFilterNothingIsLoaded) {
   auto out = run_in_child([](int fd) {
-    apply_process_security(unprivileged_process(false), nullptr);
+    EXPECT_FALSE(apply_process_security(unprivileged_process(false), nullptr));
     report(fd, "Seccomp", status_field("Seccomp"));
     report(fd, "NoNewPrivs", status_field("NoNewPrivs"));
   });
