@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "common/file_io.h"
+#include "common/mountinfo.h"
 
 namespace skiff::cgroups {
 
@@ -64,51 +65,20 @@ std::vector<std::string> split(std::string_view s, char sep) {
   }
 }
 
-// mountinfo escapes blanks in paths as octal (\040).
-std::string unescape_octal(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size()) {
-      int v = 0;
-      bool ok = true;
-      for (size_t j = 1; j <= 3; ++j) {
-        char c = s[i + j];
-        if (c < '0' || c > '7') ok = false;
-        v = v * 8 + (c - '0');
-      }
-      if (ok) {
-        out.push_back(static_cast<char>(v));
-        i += 3;
-        continue;
-      }
-    }
-    out.push_back(s[i]);
-  }
-  return out;
-}
-
 }  // namespace
 
 Layout parse_mountinfo(std::string_view text) {
+  static const std::set<std::string> kMountFlags = {
+      "rw",     "ro",       "relatime",      "noatime",
+      "nosuid", "nodev",    "noexec",        "clone_children",
+      "xattr",  "noprefix", "cpuset_v2_mode"};
   Layout layout;
-  std::istringstream in{std::string(text)};
-  for (std::string line; std::getline(in, line);) {
-    // "36 35 0:30 / /sys/fs/cgroup/cpu rw,relatime shared:9 - cgroup cgroup rw,cpu"
-    size_t dash = line.find(" - ");
-    if (dash == std::string::npos) continue;
-    auto pre = split(line.substr(0, dash), ' ');
-    auto post = split(line.substr(dash + 3), ' ');
-    if (pre.size() < 5 || post.size() < 3) continue;
-    Mount mount{unescape_octal(pre[4]), unescape_octal(pre[3])};
-    const std::string& fstype = post[0];
-    if (fstype == "cgroup2") {
+  for (const auto& m : parse_mountinfo_text(text)) {
+    Mount mount{m.mount_point, m.root};
+    if (m.fs_type == "cgroup2") {
       if (!layout.unified) layout.unified = mount;
-    } else if (fstype == "cgroup") {
-      for (const auto& opt : split(post[2], ',')) {
-        static const std::set<std::string> kMountFlags = {
-            "rw",     "ro",       "relatime",      "noatime",
-            "nosuid", "nodev",    "noexec",        "clone_children",
-            "xattr",  "noprefix", "cpuset_v2_mode"};
+    } else if (m.fs_type == "cgroup") {
+      for (const auto& opt : split(m.super_options, ',')) {
         if (kMountFlags.contains(opt) || opt.starts_with("release_agent=")) continue;
         layout.v1.try_emplace(opt, mount);
       }

@@ -84,6 +84,18 @@ void join_all(const std::vector<JoinFd>& fds) {
   }
 }
 
+// A workload that failed before exec is on its way out; make sure it is gone before we
+// report, so the caller never sees a half-dead process in the container.
+void reap_failed_workload(pid_t pid, bool detached) {
+  if (pid <= 0) return;
+  ::kill(pid, SIGKILL);
+  if (!detached) {
+    ::waitpid(pid, nullptr, 0);  // we are its subreaper
+    return;
+  }
+  for (int i = 0; i < 200 && ::kill(pid, 0) == 0; ++i) ::usleep(5000);
+}
+
 }  // namespace
 
 oci::Process container_process(const StateDir& dir, const std::string& id) {
@@ -157,6 +169,7 @@ int exec_in_container(const StateDir& dir, const ExecOptions& o) {
         send_console_master(o.console_socket, m.fd.get());
         break;
       case SyncKind::Error:
+        reap_failed_workload(pid, o.detach);
         throw Error(m.text);
       default:
         throw Error(std::string("exec: unexpected ") + to_string(m.kind) + " message");

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "common/mountinfo.h"
 #include "common/rlimit_names.h"
 #include "probe_paths.h"
 
@@ -176,50 +177,21 @@ Json rlimits() {
   return j;
 }
 
-// mountinfo escapes space, tab, newline and backslash as \ooo.
-std::string unescape(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size()) {
-      int v = 0;
-      bool ok = true;
-      for (size_t k = 1; k <= 3; ++k) {
-        char c = s[i + k];
-        if (c < '0' || c > '7') ok = false;
-        v = v * 8 + (c - '0');
-      }
-      if (ok) {
-        out.push_back(static_cast<char>(v));
-        i += 3;
-        continue;
-      }
-    }
-    out.push_back(s[i]);
-  }
-  return out;
-}
-
 Json mounts() {
   auto text = read_text("/proc/self/mountinfo", 16 << 20);
   if (!text) return nullptr;
   Json list = Json::array();
-  for (const auto& line : split_lines(*text)) {
-    std::istringstream in(line);
-    std::vector<std::string> f;
-    for (std::string w; in >> w;) f.push_back(w);
-    // id parent major:minor root mount_point options [optional...] - fstype source super
-    size_t dash = 6;
-    while (dash < f.size() && f[dash] != "-") ++dash;
-    if (f.size() < 6 || dash + 3 > f.size()) continue;
+  for (const auto& m : skiff::parse_mountinfo_text(*text)) {
     std::string propagation;
-    for (size_t i = 6; i < dash; ++i) propagation += (propagation.empty() ? "" : " ") + f[i];
-    list.push_back({{"mount_point", unescape(f[4])},
-                    {"root", unescape(f[3])},
-                    {"fs_type", f[dash + 1]},
-                    {"source", unescape(f[dash + 2])},
-                    {"options", f[5]},
-                    {"super_options", dash + 3 < f.size() ? Json(f[dash + 3]) : Json(nullptr)},
-                    {"propagation", propagation.empty() ? "private" : propagation}});
+    for (const auto& o : m.optional) propagation += (propagation.empty() ? "" : " ") + o;
+    list.push_back(
+        {{"mount_point", m.mount_point},
+         {"root", m.root},
+         {"fs_type", m.fs_type},
+         {"source", m.source},
+         {"options", m.options},
+         {"super_options", m.super_options.empty() ? Json(nullptr) : Json(m.super_options)},
+         {"propagation", propagation.empty() ? "private" : propagation}});
   }
   return list;
 }
