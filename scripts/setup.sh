@@ -8,7 +8,7 @@ packages=(
   cmake ninja-build g++ pkg-config clang-format
   # libraries
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev
-  libcap-dev libseccomp-dev
+  libcap-dev libseccomp-dev libarchive-dev libssl-dev
   # runtime tests: the busybox bundle (tests/fixtures), peers and clients of skiff-runtime
   busybox-static jq runc crun podman umoci
   # pure cgroup-v2 test VM (scripts/vm)
