@@ -1,0 +1,70 @@
+// Image config + task overrides -> an OCI runtime-spec 1.1 config.json.
+//
+// Everything here is pure except the user lookup, which reads the rootfs's /etc/passwd and
+// /etc/group. Errors are skiff::Error naming the field: `config.Cmd: expected an array of
+// strings`, `overrides.capAdd[0]: unknown capability "FOO"`.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace skiff::image {
+
+// One extra mount. A bind mount gets "rbind" and "ro"/"rw" from `readonly`; `options` are
+// appended as written.
+struct BundleMount {
+  std::string destination;  // absolute, inside the container
+  std::string source;
+  std::string type = "bind";
+  std::vector<std::string> options;
+  bool readonly = false;
+};
+
+// What a task definition (ECS-like) may change. Unset optionals keep the image's value.
+struct BundleOverrides {
+  // Docker's rules: a command replaces Cmd; an entrypoint replaces Entrypoint and drops the
+  // image's Cmd unless a command is given too. An empty entrypoint clears it.
+  std::optional<std::vector<std::string>> entrypoint;
+  std::optional<std::vector<std::string>> command;
+  std::vector<std::string> env;  // "NAME=value"; replaces the image's NAME
+  // Plain strings, empty meaning "the image's" (an empty override is never meaningful:
+  // root is "0"); std::optional<std::string> also trips GCC 12's -Wmaybe-uninitialized.
+  std::string working_dir;
+  std::string user;  // name, name:group, uid, uid:gid (mixed forms too)
+  std::string hostname = "localhost";
+  bool readonly_rootfs = false;
+  // Capability names with or without "CAP_"; "ALL" on either list (Docker's semantics).
+  std::vector<std::string> cap_add;
+  std::vector<std::string> cap_drop;
+  std::vector<BundleMount> mounts;
+  std::optional<std::int64_t> memory_limit;        // bytes
+  std::optional<std::int64_t> memory_reservation;  // bytes
+  std::optional<std::uint64_t> cpu_shares;
+  std::optional<std::int64_t> cpu_quota;  // microseconds per period
+  std::optional<std::uint64_t> cpu_period;
+  std::optional<std::int64_t> pids_limit;
+  std::string cgroups_path;
+  // Empty: a new network namespace (no interfaces but lo, i.e. "none"); else join it.
+  std::string network_ns_path;
+};
+
+// `image_config` is the image config's `config` object (Entrypoint, Cmd, Env, ...); null
+// or missing members are allowed. `rootfs` is where the image was unpacked; the returned
+// document's root.path is "rootfs", so the bundle is rootfs's parent.
+nlohmann::json make_runtime_config(const nlohmann::json& image_config, const BundleOverrides& o,
+                                   const std::filesystem::path& rootfs);
+
+// Docker's default set, as "CAP_*" names.
+const std::vector<std::string>& default_capabilities();
+// Default set ± overrides, Docker's order: add ALL wins, then drop ALL, then drop + add.
+std::vector<std::string> effective_capabilities(const BundleOverrides& o);
+
+// The default seccomp profile (linux.seccomp) for a process holding `capabilities`:
+// deny with EPERM, allow the common syscalls, a few more when a capability needs them.
+nlohmann::json default_seccomp_profile(const std::vector<std::string>& capabilities);
+
+}  // namespace skiff::image
