@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -90,16 +91,21 @@ CommandResult run_command(const std::vector<std::string>& argv, int timeout_seco
 namespace {
 
 // One busybox rootfs per test process: building it is slow under the VM's emulation, and
-// containers never write to it (each gets its own mount namespace over it).
+// containers never write to it (each gets its own mount namespace over it). The path lives
+// in a plain array, not a static object: the atexit cleanup must still see it after static
+// objects have been destroyed.
+char g_template_dir[256];
+
 const fs::path& template_bundle() {
   static const fs::path dir = [] {
     fs::path d = make_temp_dir("skiff-bundle-template-");
-    auto r = run_command({"/bin/bash", SKIFF_FIXTURES "/make-bundle.sh", d.string(), SKIFF_PROBE});
-    if (r.exit_code != 0) throw std::runtime_error("make-bundle.sh failed: " + r.err);
+    std::snprintf(g_template_dir, sizeof g_template_dir, "%s", d.c_str());
     std::atexit([] {
       std::error_code ec;
-      fs::remove_all(template_bundle(), ec);
+      fs::remove_all(g_template_dir, ec);
     });
+    auto r = run_command({"/bin/bash", SKIFF_FIXTURES "/make-bundle.sh", d.string(), SKIFF_PROBE});
+    if (r.exit_code != 0) throw std::runtime_error("make-bundle.sh failed: " + r.err);
     return d;
   }();
   return dir;
