@@ -10,7 +10,7 @@ packages=(
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev
   libcap-dev libseccomp-dev libarchive-dev libssl-dev
   # runtime tests: the busybox bundle (tests/fixtures), peers and clients of skiff-runtime
-  busybox-static jq runc crun podman umoci
+  busybox-static jq runc crun podman umoci iproute2 procps
   # pure cgroup-v2 test VM (scripts/vm)
   qemu-system-x86 kmod cpio xz-utils
 )
