@@ -4,54 +4,10 @@
 
 #include "common/error.h"
 #include "image/bundle/bundle.h"
+#include "runtime/spec/spec.h"
 
 namespace skiff::image {
 namespace {
-
-// Every capability up to Linux 5.9 (CAP_CHECKPOINT_RESTORE), for "ALL" and validation.
-constexpr const char* kAllCapabilities[] = {
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_DAC_READ_SEARCH",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETPCAP",
-    "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",
-    "CAP_NET_RAW",
-    "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",
-    "CAP_SYS_RAWIO",
-    "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN",
-    "CAP_SYS_BOOT",
-    "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG",
-    "CAP_MKNOD",
-    "CAP_LEASE",
-    "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN",
-    "CAP_SYSLOG",
-    "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",
-    "CAP_AUDIT_READ",
-    "CAP_PERFMON",
-    "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
-};
 
 // "net_admin" / "CAP_NET_ADMIN" -> "CAP_NET_ADMIN"; "ALL" stays "ALL".
 std::string normalize(const std::string& name, const std::string& field) {
@@ -59,9 +15,7 @@ std::string normalize(const std::string& name, const std::string& field) {
   for (char c : name) up.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
   if (up == "ALL") return up;
   if (up.rfind("CAP_", 0) != 0) up = "CAP_" + up;
-  for (const char* known : kAllCapabilities) {
-    if (up == known) return up;
-  }
+  if (oci::capability_from_name(up)) return up;
   throw Error(field + ": unknown capability \"" + name + "\"");
 }
 
@@ -100,7 +54,7 @@ std::vector<std::string> effective_capabilities(const BundleOverrides& o) {
   std::vector<std::string> caps;
   if (contains(add, "ALL")) {
     // Everything except what is dropped by name (dropping ALL too would be meaningless).
-    for (const char* c : kAllCapabilities) {
+    for (const std::string& c : oci::all_capability_names()) {
       if (!contains(drop, c)) caps.push_back(c);
     }
   } else if (contains(drop, "ALL")) {

@@ -1,6 +1,4 @@
 // exec: the runc flags podman and conmon use, over runtime::exec_in_container.
-#include <sys/capability.h>
-
 #include "common/error.h"
 #include "common/file_io.h"
 #include "runtime/cli/commands.h"
@@ -25,11 +23,8 @@ struct ExecFlags {
 };
 
 int capability(const std::string& name) {
-  cap_value_t v;
-  if (!name.starts_with("CAP_") || ::cap_from_name(name.c_str(), &v) != 0) {
-    throw Error("--cap: unknown capability \"" + name + "\"");
-  }
-  return v;
+  if (auto c = oci::capability_from_name(name)) return *c;
+  throw Error("--cap: unknown capability \"" + name + "\"");
 }
 
 // Builds the process from --process, or from the container's own process plus flags.

@@ -1,6 +1,5 @@
 // state, list, ps, features, spec.
 #include <fcntl.h>
-#include <sys/capability.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -17,16 +16,7 @@ namespace skiff::runtime::cli {
 namespace {
 
 nlohmann::json features() {
-  nlohmann::json caps = nlohmann::json::array();
-  for (int c = 0; c <= CAP_LAST_CAP; ++c) {
-    char* name = ::cap_to_name(static_cast<cap_value_t>(c));
-    if (name) {
-      std::string upper = name;
-      for (auto& ch : upper) ch = static_cast<char>(::toupper(static_cast<unsigned char>(ch)));
-      caps.push_back(upper);
-      ::cap_free(name);
-    }
-  }
+  const auto& caps = oci::all_capability_names();
   return {
       {"ociVersionMin", "1.0.0"},
       {"ociVersionMax", "1.1.0"},

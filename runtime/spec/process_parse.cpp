@@ -1,5 +1,4 @@
 // The `process` object: what runs, as whom, with which capabilities and limits.
-#include <sys/capability.h>
 #include <sys/resource.h>
 
 #include <array>
@@ -25,14 +24,9 @@ std::vector<int> parse_cap_set(const json& names, const std::string& where) {
   std::vector<std::string> list = detail::strings_at(names, where);
   for (std::size_t i = 0; i < list.size(); ++i) {
     const std::string& name = list[i];
-    cap_value_t value = 0;
-    // cap_from_name also takes bare numbers and names without the prefix; the spec
-    // only has "CAP_" names.
-    bool prefixed = name.size() > 4 && (name.compare(0, 4, "CAP_") == 0);
-    if (!prefixed || cap_from_name(name.c_str(), &value) != 0) {
-      fail(index_path(where, i), "unknown capability " + in_quotes(name));
-    }
-    caps.push_back(value);
+    std::optional<int> value = capability_from_name(name);
+    if (!value) fail(index_path(where, i), "unknown capability " + in_quotes(name));
+    caps.push_back(*value);
   }
   return caps;
 }

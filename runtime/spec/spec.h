@@ -200,6 +200,12 @@ struct Spec {
   nlohmann::json raw;  // the document as read, for `state` annotations and hooks
 };
 
+// "CAP_CHOWN" -> 0; nullopt for anything else, including bare numbers and names without
+// the "CAP_" prefix (which libcap alone would accept).
+std::optional<int> capability_from_name(std::string_view name);
+// Every capability this build knows, as "CAP_*" names, in number order.
+const std::vector<std::string>& all_capability_names();
+
 // Converts and validates; throws SpecError naming the field.
 Spec parse_spec(const nlohmann::json& config);
 // Reads BUNDLE/config.json; errors are prefixed "config.json: ". Malformed JSON names the
