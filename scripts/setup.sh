@@ -8,9 +8,12 @@ packages=(
   cmake ninja-build g++ pkg-config clang-format
   # libraries
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev
-  libcap-dev libseccomp-dev libarchive-dev libssl-dev
+  libcap-dev libseccomp-dev libarchive-dev libssl-dev libboost-dev libsystemd-dev
+  libsqlite3-dev
   # runtime tests: the busybox bundle (tests/fixtures), peers and clients of skiff-runtime
   busybox-static jq runc crun podman umoci iproute2 procps
+  # image tests: a real registry on loopback, its htpasswd, and skopeo to push to it
+  docker-registry apache2-utils skopeo openssl
   # pure cgroup-v2 test VM (scripts/vm)
   qemu-system-x86 kmod cpio xz-utils
 )
