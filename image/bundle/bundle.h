@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -22,6 +23,13 @@ struct BundleMount {
   std::string type = "bind";
   std::vector<std::string> options;
   bool readonly = false;
+};
+
+// One process rlimit; RLIM_INFINITY (UINT64_MAX) is "unlimited".
+struct BundleRlimit {
+  std::string type;  // "RLIMIT_NOFILE"
+  std::uint64_t soft = 0;
+  std::uint64_t hard = 0;
 };
 
 // What a task definition (ECS-like) may change. Unset optionals keep the image's value.
@@ -50,6 +58,15 @@ struct BundleOverrides {
   std::string cgroups_path;
   // Empty: a new network namespace (no interfaces but lo, i.e. "none"); else join it.
   std::string network_ns_path;
+  // Namespace types ("network", "pid", "ipc") the container shares with the caller instead
+  // of getting its own (ECS networkMode/pidMode/ipcMode "host").
+  std::vector<std::string> host_namespaces;
+  // Namespaces to join, type -> path ("pid"/"ipc" shared by a task's containers).
+  std::map<std::string, std::string> join_namespaces;
+  // Replace the default of the same type (RLIMIT_NOFILE 1024) or add to it.
+  std::vector<BundleRlimit> rlimits;
+  // Written to the config's annotations (task labels); the image's stop signal still wins.
+  std::map<std::string, std::string> annotations;
 };
 
 // `image_config` is the image config's `config` object (Entrypoint, Cmd, Env, ...); null

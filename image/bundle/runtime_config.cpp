@@ -1,10 +1,11 @@
 // make_runtime_config: the image's defaults, the task's overrides, Docker's security
-// defaults. Labels are not copied into annotations: they come from whoever built the image,
-// and runtimes and hooks act on some annotations.
+// defaults. Image labels are not copied into annotations: they come from whoever built the
+// image, and runtimes and hooks act on some annotations; the task's own labels are.
 #include <algorithm>
 #include <optional>
 
 #include "common/error.h"
+#include "common/rlimit_names.h"
 #include "image/bundle/bundle.h"
 #include "image/bundle/user_lookup.h"
 
@@ -210,8 +211,35 @@ json make_resources(const BundleOverrides& o) {
 }
 
 json make_namespaces(const BundleOverrides& o) {
+  const std::vector<std::string> shareable = {"network", "pid", "ipc"};
+  for (std::size_t i = 0; i < o.host_namespaces.size(); ++i) {
+    if (std::find(shareable.begin(), shareable.end(), o.host_namespaces[i]) == shareable.end()) {
+      throw Error("overrides.hostNamespaces[" + std::to_string(i) +
+                  "]: must be network, pid or ipc, got \"" + o.host_namespaces[i] + "\"");
+    }
+  }
+  for (const auto& [type, path] : o.join_namespaces) {
+    if (type != "pid" && type != "ipc") {
+      throw Error("overrides.joinNamespaces: can join pid or ipc, not \"" + type + "\"");
+    }
+    if (path.empty() || path.front() != '/') {
+      throw Error("overrides.joinNamespaces." + type + ": must be an absolute path, got \"" + path +
+                  "\"");
+    }
+  }
+  auto on_host = [&](const char* type) {
+    return std::find(o.host_namespaces.begin(), o.host_namespaces.end(), type) !=
+           o.host_namespaces.end();
+  };
   json ns = json::array();
-  for (const char* type : {"pid", "ipc", "uts", "mount", "cgroup"}) ns.push_back({{"type", type}});
+  for (const char* type : {"pid", "ipc", "uts", "mount", "cgroup"}) {
+    if (on_host(type)) continue;
+    json entry = {{"type", type}};
+    auto join = o.join_namespaces.find(type);
+    if (join != o.join_namespaces.end()) entry["path"] = join->second;
+    ns.push_back(entry);
+  }
+  if (on_host("network")) return ns;
   json net = {{"type", "network"}};
   if (!o.network_ns_path.empty()) {
     if (o.network_ns_path.front() != '/') {
@@ -222,6 +250,26 @@ json make_namespaces(const BundleOverrides& o) {
   }
   ns.push_back(net);
   return ns;
+}
+
+// The default RLIMIT_NOFILE 1024 (Docker's), then the task's ulimits on top.
+json make_rlimits(const BundleOverrides& o) {
+  json out = json::array({{{"type", "RLIMIT_NOFILE"}, {"hard", 1024}, {"soft", 1024}}});
+  for (std::size_t i = 0; i < o.rlimits.size(); ++i) {
+    const BundleRlimit& r = o.rlimits[i];
+    const std::string field = "overrides.rlimits[" + std::to_string(i) + "]";
+    if (!rlimit_from_name(r.type)) throw Error(field + ".type: unknown rlimit \"" + r.type + "\"");
+    if (r.soft > r.hard) throw Error(field + ": soft limit is above hard limit");
+    json entry = {{"type", r.type}, {"hard", r.hard}, {"soft", r.soft}};
+    auto same =
+        std::find_if(out.begin(), out.end(), [&](const json& e) { return e["type"] == r.type; });
+    if (same != out.end()) {
+      *same = entry;
+    } else {
+      out.push_back(entry);
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -243,7 +291,7 @@ json make_runtime_config(const json& image_config, const BundleOverrides& o,
       {"env", make_env(image, o)},
       {"cwd", make_cwd(image, o)},
       {"capabilities", {{"bounding", caps}, {"effective", caps}, {"permitted", caps}}},
-      {"rlimits", {{{"type", "RLIMIT_NOFILE"}, {"hard", 1024}, {"soft", 1024}}}},
+      {"rlimits", make_rlimits(o)},
       {"noNewPrivileges", true},
   };
   json linux_json = {
@@ -265,9 +313,15 @@ json make_runtime_config(const json& image_config, const BundleOverrides& o,
       {"linux", linux_json},
   };
   if (!o.hostname.empty()) config["hostname"] = o.hostname;
-  if (!image.stop_signal.empty()) {
-    config["annotations"] = {{"org.opencontainers.image.stopSignal", image.stop_signal}};
+  json annotations = json::object();
+  for (const auto& [key, value] : o.annotations) {
+    if (key.empty()) throw Error("overrides.annotations: keys must not be empty");
+    annotations[key] = value;
   }
+  if (!image.stop_signal.empty()) {
+    annotations["org.opencontainers.image.stopSignal"] = image.stop_signal;
+  }
+  if (!annotations.empty()) config["annotations"] = annotations;
   return config;
 }
 

@@ -1,0 +1,247 @@
+// parse_task_definition(): JSON text -> TaskDefinition. Finds the task definition in the
+// three shapes ECS users have (bare, describe output, register input), reads the task-level
+// fields, hands each container to parse_container and the whole to validate_task.
+#include <algorithm>
+
+#include "agent/taskdef/parse_parts.h"
+#include "common/error.h"
+
+namespace skiff::agent {
+namespace detail {
+namespace {
+
+// Far above ECS's own 64 KiB limit; bounds what a hostile file can make us allocate.
+constexpr std::size_t kMaxDocumentBytes = 1 << 20;
+// ECS allows at most 10 containers in one task definition.
+constexpr std::size_t kMaxContainers = 10;
+
+json parse_json(std::string_view text, std::string_view source) {
+  if (text.size() > kMaxDocumentBytes) {
+    throw Error(std::string(source) + ": task definition is " + std::to_string(text.size()) +
+                " bytes, more than the limit of " + std::to_string(kMaxDocumentBytes));
+  }
+  try {
+    return json::parse(text.begin(), text.end());
+  } catch (const json::parse_error& e) {
+    // Line and column of the byte nlohmann stopped at (1-based).
+    std::size_t line = 1;
+    std::size_t column = 1;
+    const std::size_t stop = std::min<std::size_t>(e.byte == 0 ? 0 : e.byte - 1, text.size());
+    for (std::size_t i = 0; i < stop; ++i) {
+      if (text[i] == '\n') {
+        ++line;
+        column = 1;
+      } else {
+        ++column;
+      }
+    }
+    // nlohmann's text after "parse error at line L, column C: " says what it expected.
+    std::string detail = e.what();
+    const std::size_t colon = detail.find(": ", detail.find("parse error"));
+    if (colon != std::string::npos) detail = detail.substr(colon + 2);
+    throw Error(std::string(source) + ":" + std::to_string(line) + ":" + std::to_string(column) +
+                ": malformed JSON: " + detail);
+  }
+}
+
+NetworkMode parse_network_mode(const json& j, const std::string& path) {
+  const std::string mode = as_string(j, path);
+  if (mode == "host") return NetworkMode::Host;
+  if (mode == "none") return NetworkMode::None;
+  if (mode == "bridge") {
+    fail(path, "\"bridge\" is not supported yet (it comes with CNI networking); use \"host\"");
+  }
+  if (mode == "awsvpc") {
+    fail(path,
+         "\"awsvpc\" needs AWS elastic network interfaces and is not supported; use \"host\"");
+  }
+  fail(path, "must be \"host\" or \"none\", got \"" + mode + "\"");
+}
+
+NamespaceMode parse_namespace_mode(const json& j, const std::string& path, bool allow_none) {
+  const std::string mode = as_string(j, path);
+  if (mode == "host") return NamespaceMode::Host;
+  if (mode == "task") return NamespaceMode::Task;
+  if (allow_none && mode == "none") return NamespaceMode::None;
+  fail(path, std::string("must be \"host\"") +
+                 (allow_none ? ", \"task\" or \"none\"" : " or \"task\"") + ", got \"" + mode +
+                 "\"");
+}
+
+std::map<std::string, std::string> parse_tags(const json& j, const std::string& path,
+                                              Unsupported& unsupported) {
+  std::map<std::string, std::string> tags;
+  const json& a = as_array(j, path);
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    ObjectReader r(a[i], at_index(path, i), unsupported);
+    const std::string key = as_string(r.require("key"), r.path_of("key"));
+    std::string value;
+    if (const json* v = r.get("value")) value = as_string(*v, r.path_of("value"));
+    r.finish();
+    tags[key] = value;
+  }
+  return tags;
+}
+
+std::uint32_t task_cpu(const json& j, const std::string& path) {
+  if (j.is_string()) return parse_task_cpu(j.get<std::string>(), path);
+  return parse_task_cpu(std::to_string(as_int_in(j, path, 0, INT32_MAX)), path);
+}
+
+std::uint64_t task_memory(const json& j, const std::string& path) {
+  if (j.is_string()) return parse_task_memory(j.get<std::string>(), path);
+  return parse_task_memory(std::to_string(as_int_in(j, path, 0, INT64_MAX)), path);
+}
+
+TaskDefinition parse_task(const json& j, const ParseOptions& options, Unsupported& unsupported) {
+  ObjectReader r(j, "", unsupported);
+  TaskDefinition task;
+  // What ECS prints or needs for AWS only; none of it changes how Skiff runs the task.
+  r.ignore({"taskDefinitionArn", "status", "requiresAttributes", "compatibilities",
+            "requiresCompatibilities", "registeredAt", "registeredBy", "deregisteredAt",
+            "executionRoleArn", "taskRoleArn", "placementConstraints", "runtimePlatform"});
+  task.family = as_string(r.require("family"), "family");
+  check_ecs_name(task.family, "family");
+  if (const json* v = r.get("revision")) {
+    task.revision = static_cast<int>(as_int_in(*v, "revision", 1, INT32_MAX));
+  }
+  if (const json* v = r.get("tags")) task.tags = parse_tags(*v, "tags", unsupported);
+  if (const json* v = r.get("cpu")) task.cpu = task_cpu(*v, "cpu");
+  if (const json* v = r.get("memory")) task.memory_mib = task_memory(*v, "memory");
+  if (const json* v = r.get("networkMode"))
+    task.network_mode = parse_network_mode(*v, "networkMode");
+  if (const json* v = r.get("pidMode")) task.pid_mode = parse_namespace_mode(*v, "pidMode", false);
+  if (const json* v = r.get("ipcMode")) task.ipc_mode = parse_namespace_mode(*v, "ipcMode", true);
+  if (const json* v = r.get("volumes")) {
+    const json& a = as_array(*v, "volumes");
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      task.volumes.push_back(parse_volume(a[i], at_index("volumes", i), unsupported));
+    }
+  }
+  const json& defs = as_array(r.require("containerDefinitions"), "containerDefinitions");
+  if (defs.empty()) fail("containerDefinitions", "must list at least one container");
+  if (defs.size() > kMaxContainers) {
+    fail("containerDefinitions", "at most " + std::to_string(kMaxContainers) +
+                                     " containers (as in ECS), got " + std::to_string(defs.size()));
+  }
+  for (std::size_t i = 0; i < defs.size(); ++i) {
+    task.containers.push_back(parse_container(defs[i], at_index("containerDefinitions", i),
+                                              task.network_mode, options, unsupported));
+  }
+  r.finish();
+  return task;
+}
+
+}  // namespace
+
+Volume parse_volume(const json& j, const std::string& path, Unsupported& unsupported) {
+  ObjectReader r(j, path, unsupported);
+  Volume v;
+  v.name = as_string(r.require("name"), r.path_of("name"));
+  check_ecs_name(v.name, r.path_of("name"));
+  for (const char* remote : {"efsVolumeConfiguration", "fsxWindowsFileServerVolumeConfiguration"}) {
+    if (r.get(remote) != nullptr) fail(r.path_of(remote), "this volume type is not supported");
+  }
+  if (const json* at_launch = r.get("configuredAtLaunch")) {
+    if (as_bool(*at_launch, r.path_of("configuredAtLaunch"))) {
+      fail(r.path_of("configuredAtLaunch"), "volumes configured at launch are not supported");
+    }
+  }
+  const json* host = r.get("host");
+  const json* docker = r.get("dockerVolumeConfiguration");
+  if (host != nullptr && docker != nullptr) {
+    fail(path, "give either host or dockerVolumeConfiguration, not both");
+  }
+  if (host != nullptr) {
+    ObjectReader h(*host, r.path_of("host"), unsupported);
+    if (const json* src = h.get("sourcePath")) {
+      v.host_source_path = as_string(*src, h.path_of("sourcePath"));
+      if (v.host_source_path.empty() || v.host_source_path.front() != '/') {
+        fail(h.path_of("sourcePath"),
+             "must be an absolute path, got \"" + v.host_source_path + "\"");
+      }
+    }
+    h.finish();
+  }
+  if (docker != nullptr) {
+    ObjectReader d(*docker, r.path_of("dockerVolumeConfiguration"), unsupported);
+    if (const json* scope = d.get("scope")) {
+      const std::string s = as_string(*scope, d.path_of("scope"));
+      if (s != "task") {
+        fail(d.path_of("scope"),
+             "only \"task\" scoped Docker volumes are supported (as scratch "
+             "space), got \"" +
+                 s + "\"");
+      }
+    }
+    if (const json* driver = d.get("driver")) {
+      const std::string s = as_string(*driver, d.path_of("driver"));
+      if (s != "local") fail(d.path_of("driver"), "only the \"local\" driver is supported");
+    }
+    d.ignore({"autoprovision"});
+    d.finish();  // driverOpts and labels with values are reported as unsupported
+  }
+  r.finish();
+  return v;
+}
+
+}  // namespace detail
+
+const ContainerDefinition* TaskDefinition::find_container(std::string_view name) const {
+  for (const auto& c : containers) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+const Volume* TaskDefinition::find_volume(std::string_view name) const {
+  for (const auto& v : volumes) {
+    if (v.name == name) return &v;
+  }
+  return nullptr;
+}
+
+TaskDefinition parse_task_definition(std::string_view text, std::string_view source,
+                                     const ParseOptions& options) {
+  if (options.default_stop_timeout < 0 || options.default_stop_timeout > 120) {
+    throw Error("default stop timeout must be 0..120 s, got " +
+                std::to_string(options.default_stop_timeout));
+  }
+  const detail::json doc = detail::parse_json(text, source);
+  if (!doc.is_object()) {
+    throw Error(std::string(source) + ": expected a JSON object, got " + doc.type_name());
+  }
+  detail::Unsupported unsupported;
+  TaskDefinition task;
+  try {
+    auto wrapped = doc.find("taskDefinition");
+    if (wrapped != doc.end()) {
+      // describe-task-definition output: {"taskDefinition": {...}, "tags": [...]}.
+      detail::ObjectReader outer(doc, "", unsupported);
+      const detail::json& inner =
+          detail::as_object(outer.require("taskDefinition"), "taskDefinition");
+      std::map<std::string, std::string> tags;
+      if (const detail::json* t = outer.get("tags"))
+        tags = detail::parse_tags(*t, "tags", unsupported);
+      outer.finish();
+      // Paths inside are those of the task definition itself, as a user edits it.
+      task = detail::parse_task(inner, options, unsupported);
+      task.tags.insert(tags.begin(), tags.end());
+    } else {
+      task = detail::parse_task(doc, options, unsupported);
+    }
+    detail::validate_task(task);
+  } catch (const Error& e) {
+    throw Error(std::string(source) + ": " + e.what());
+  }
+  if (!unsupported.empty()) {
+    std::string w = "unsupported fields ignored: ";
+    for (std::size_t i = 0; i < unsupported.size(); ++i) {
+      w += (i == 0 ? "" : ", ") + unsupported[i];
+    }
+    task.warnings.push_back(std::move(w));
+  }
+  return task;
+}
+
+}  // namespace skiff::agent
