@@ -290,5 +290,55 @@ TEST_F(RuntimeConfigTest, DropAllParsesWithEmptySets) {
   EXPECT_TRUE(s.process->capabilities->effective.empty());
 }
 
+TEST_F(RuntimeConfigTest, RlimitsReplaceTheDefaultAndAdd) {
+  BundleOverrides o;
+  o.rlimits = {{.type = "RLIMIT_NOFILE", .soft = 4096, .hard = 8192},
+               {.type = "RLIMIT_CORE", .soft = 0, .hard = UINT64_MAX}};
+  const json c = make_runtime_config(busybox_config(), o, rootfs_.path());
+  EXPECT_EQ(c["process"]["rlimits"],
+            (json{{{"type", "RLIMIT_NOFILE"}, {"hard", 8192}, {"soft", 4096}},
+                  {{"type", "RLIMIT_CORE"}, {"hard", UINT64_MAX}, {"soft", 0}}}));
+  EXPECT_NO_THROW(oci::parse_spec(c));
+  o.rlimits = {{.type = "RLIMIT_BOGUS", .soft = 1, .hard = 1}};
+  EXPECT_EQ(error_of(busybox_config(), o, rootfs_.path()),
+            "overrides.rlimits[0].type: unknown rlimit \"RLIMIT_BOGUS\"");
+  o.rlimits = {{.type = "RLIMIT_NPROC", .soft = 2, .hard = 1}};
+  EXPECT_EQ(error_of(busybox_config(), o, rootfs_.path()),
+            "overrides.rlimits[0]: soft limit is above hard limit");
+}
+
+TEST_F(RuntimeConfigTest, AnnotationsFromTheTaskAndStopSignalFromTheImage) {
+  BundleOverrides o;
+  o.annotations = {{"com.example.team", "edge"}, {"org.opencontainers.image.stopSignal", "X"}};
+  const json c = make_runtime_config(busybox_config(), o, rootfs_.path());
+  EXPECT_EQ(c["annotations"], (json{{"com.example.team", "edge"},
+                                    {"org.opencontainers.image.stopSignal", "SIGQUIT"}}));
+  o.annotations = {{"", "x"}};
+  EXPECT_EQ(error_of(busybox_config(), o, rootfs_.path()),
+            "overrides.annotations: keys must not be empty");
+}
+
+TEST_F(RuntimeConfigTest, HostAndJoinedNamespaces) {
+  BundleOverrides o;
+  o.host_namespaces = {"network", "ipc"};
+  o.join_namespaces = {{"pid", "/proc/77/ns/pid"}};
+  const json c = make_runtime_config(busybox_config(), o, rootfs_.path());
+  EXPECT_EQ(c["linux"]["namespaces"], (json{{{"type", "pid"}, {"path", "/proc/77/ns/pid"}},
+                                            {{"type", "uts"}},
+                                            {{"type", "mount"}},
+                                            {{"type", "cgroup"}}}));
+  EXPECT_NO_THROW(oci::parse_spec(c));
+  o.host_namespaces = {"mount"};
+  EXPECT_EQ(error_of(busybox_config(), o, rootfs_.path()),
+            "overrides.hostNamespaces[0]: must be network, pid or ipc, got \"mount\"");
+  o.host_namespaces.clear();
+  o.join_namespaces = {{"ipc", "ns/ipc"}};
+  EXPECT_EQ(error_of(busybox_config(), o, rootfs_.path()),
+            "overrides.joinNamespaces.ipc: must be an absolute path, got \"ns/ipc\"");
+  o.join_namespaces = {{"network", "/x"}};
+  EXPECT_EQ(error_of(busybox_config(), o, rootfs_.path()),
+            "overrides.joinNamespaces: can join pid or ipc, not \"network\"");
+}
+
 }  // namespace
 }  // namespace skiff::image
