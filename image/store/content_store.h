@@ -53,6 +53,9 @@ class ContentStore {
   // Under an exclusive lock: deletes every blob not in `keep` and every ingest file (no
   // writer can be active then). Returns the bytes freed.
   std::uint64_t gc(const std::set<Digest>& keep);
+  // The same for a caller that already holds `exclusive` (an exclusive lock() of this
+  // store), so it can compute `keep` under the same lock as the deletion.
+  std::uint64_t gc(const std::set<Digest>& keep, const StoreLock& exclusive);
 
  private:
   std::filesystem::path root_;

@@ -28,6 +28,13 @@ std::uint64_t remove_file(const fs::directory_entry& entry) {
 
 std::uint64_t ContentStore::gc(const std::set<Digest>& keep) {
   StoreLock exclusive = lock(StoreLock::Mode::kExclusive);
+  return gc(keep, exclusive);
+}
+
+std::uint64_t ContentStore::gc(const std::set<Digest>& keep, const StoreLock& exclusive) {
+  if (exclusive.mode() != StoreLock::Mode::kExclusive) {
+    throw Error("gc of " + root_.string() + ": needs the store's exclusive lock");
+  }
   std::uint64_t freed = 0;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(blobs_dir(), ec)) {
