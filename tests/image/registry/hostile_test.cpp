@@ -1,0 +1,284 @@
+// Registries that misbehave: a blob that does not match its digest, a manifest above the
+// size limit, a body that stalls, a connection dropped mid-blob, a 503. A real registry
+// cannot do these, so a TestServer plays one. After each, the store must hold no partial
+// blob and the next pull from a real registry must work.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <random>
+
+#include "common/error.h"
+#include "image/registry/pull.h"
+#include "registry_fixture.h"
+#include "test_server.h"
+
+namespace skiff::image {
+namespace {
+
+using skiff::testing::http_response;
+using skiff::testing::Registry;
+using skiff::testing::TempDir;
+using skiff::testing::TestConnection;
+using skiff::testing::TestRequest;
+using skiff::testing::TestServer;
+
+enum class Misbehaviour {
+  kNone,
+  kWrongDigest,
+  kHugeManifest,
+  kHugeChunkedManifest,
+  kStall,
+  kDropOnce,
+  kUnavailableOnce,
+  kSchema1,
+  kForeignLayer
+};
+
+// A one-layer image whose layer (1 MiB of noise) is served per `mode`.
+class HostileRegistry {
+ public:
+  explicit HostileRegistry(Misbehaviour mode)
+      : mode_(mode),
+        server_([this](const TestRequest& r, TestConnection& c) { return handle(r, c); }) {
+    std::mt19937 rng(42);
+    layer_.resize(1 << 20);
+    for (char& c : layer_) c = static_cast<char>(rng());
+    config_ = R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}})";
+    nlohmann::json m = {
+        {"schemaVersion", 2},
+        {"mediaType", media_type::kOciManifest},
+        {"config",
+         {{"mediaType", "application/vnd.oci.image.config.v1+json"},
+          {"digest", sha256_of(config_).str()},
+          {"size", config_.size()}}},
+        {"layers",
+         {{{"mediaType", mode == Misbehaviour::kForeignLayer
+                             ? "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
+                             : "application/vnd.oci.image.layer.v1.tar+gzip"},
+           {"digest", layer_digest().str()},
+           {"size", layer_.size()}}}}};
+    manifest_ = m.dump();
+  }
+
+  std::string ref() const { return server_.host() + "/hostile:latest"; }
+  std::string host() const { return server_.host(); }
+  Digest layer_digest() const { return sha256_of(layer_); }
+  unsigned layer_requests() const { return layer_requests_.load(); }
+  std::string last_range() const {
+    std::lock_guard lock(mu_);
+    return last_range_;
+  }
+
+ private:
+  bool handle(const TestRequest& req, TestConnection& c) {
+    const std::string blobs = "/v2/hostile/blobs/";
+    if (req.target == "/v2/hostile/manifests/latest") return manifest(c);
+    if (req.target == blobs + sha256_of(config_).str()) {
+      return c.write(http_response(200, "OK", {}, config_));
+    }
+    if (req.target == blobs + layer_digest().str()) return layer(req, c);
+    return c.write(http_response(404, "Not Found", {}, ""));
+  }
+
+  bool manifest(TestConnection& c) {
+    std::string type(media_type::kOciManifest);
+    if (mode_ == Misbehaviour::kHugeManifest) {
+      std::string body(kMaxManifestSize + 1, ' ');
+      return c.write(http_response(200, "OK", {{"Content-Type", type}}, body));
+    }
+    if (mode_ == Misbehaviour::kHugeChunkedManifest) {
+      // No Content-Length: only counting the bytes can catch this one.
+      c.write("HTTP/1.1 200 OK\r\nContent-Type: " + type +
+              "\r\nTransfer-Encoding: chunked\r\n\r\n");
+      std::string chunk(64 * 1024, ' ');
+      for (std::uint64_t sent = 0; sent <= kMaxManifestSize + chunk.size(); sent += chunk.size()) {
+        if (!c.write(fmt::format("{:x}\r\n{}\r\n", chunk.size(), chunk))) return false;
+      }
+      c.write("0\r\n\r\n");
+      return false;
+    }
+    if (mode_ == Misbehaviour::kSchema1) {
+      return c.write(http_response(
+          200, "OK",
+          {{"Content-Type", "application/vnd.docker.distribution.manifest.v1+prettyjws"}},
+          R"({"schemaVersion":1,"name":"hostile","tag":"latest","fsLayers":[]})"));
+    }
+    return c.write(http_response(200, "OK", {{"Content-Type", type}}, manifest_));
+  }
+
+  bool layer(const TestRequest& req, TestConnection& c) {
+    unsigned n = ++layer_requests_;
+    std::string range = req.header("range");
+    {
+      std::lock_guard lock(mu_);
+      if (!range.empty()) last_range_ = range;
+    }
+    std::size_t half = layer_.size() / 2;
+    switch (mode_) {
+      case Misbehaviour::kWrongDigest: {
+        std::string bad = layer_;
+        bad[12345] ^= 1;
+        return c.write(http_response(200, "OK", {}, bad));
+      }
+      case Misbehaviour::kStall:
+        c.write(fmt::format("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", layer_.size()));
+        c.write(std::string_view(layer_).substr(0, half));
+        c.stall();
+        return false;
+      case Misbehaviour::kDropOnce:
+        if (n == 1) {
+          c.write(fmt::format("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", layer_.size()));
+          c.write(std::string_view(layer_).substr(0, half));
+          return false;  // connection closed mid-body
+        }
+        if (range.rfind("bytes=", 0) == 0) {
+          std::size_t from = std::stoul(range.substr(6));
+          return c.write(http_response(
+              206, "Partial Content",
+              {{"Content-Range",
+                fmt::format("bytes {}-{}/{}", from, layer_.size() - 1, layer_.size())}},
+              std::string_view(layer_).substr(from)));
+        }
+        return c.write(http_response(200, "OK", {}, layer_));
+      case Misbehaviour::kUnavailableOnce:
+        if (n == 1) {
+          return c.write(http_response(503, "Service Unavailable", {},
+                                       R"({"errors":[{"code":"UNAVAILABLE","message":"busy"}]})"));
+        }
+        return c.write(http_response(200, "OK", {}, layer_));
+      default:
+        return c.write(http_response(200, "OK", {}, layer_));
+    }
+  }
+
+  Misbehaviour mode_;
+  std::string layer_, config_, manifest_;
+  std::atomic<unsigned> layer_requests_{0};
+  mutable std::mutex mu_;
+  std::string last_range_;
+  TestServer server_;  // last: stopped before the members its handler reads
+};
+
+PullOptions fast_options(const std::string& host, const TempDir& dir) {
+  PullOptions o;
+  o.insecure_registries = {host};
+  o.auth_file = dir / "auth.json";
+  skiff::testing::write_text(o.auth_file, "{}");
+  o.idle_timeout = std::chrono::milliseconds(400);
+  o.retries = 1;
+  return o;
+}
+
+std::string pull_error(ContentStore& store, const HostileRegistry& h, const PullOptions& o) {
+  try {
+    pull_image(store, h.ref(), o);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+// The store is as if the failed pull had not happened, and still works.
+void expect_store_recovers(ContentStore& store, const TempDir& dir) {
+  EXPECT_TRUE(skiff::testing::store_is_consistent(store.root()));
+  Registry reg(Registry::Mode::kHttp);
+  PullResult r = pull_image(store, reg.host() + "/layers", fast_options(reg.host(), dir));
+  EXPECT_EQ(r.parsed.layers.size(), 3u);
+  EXPECT_TRUE(skiff::testing::store_is_consistent(store.root()));
+}
+
+#define EXPECT_CONTAINS(haystack, needle) \
+  EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << (haystack)
+
+TEST(Hostile, BlobDigestMismatch) {
+  HostileRegistry h(Misbehaviour::kWrongDigest);
+  TempDir dir;
+  ContentStore store(dir / "store");
+  std::string err = pull_error(store, h, fast_options(h.host(), dir));
+  EXPECT_CONTAINS(err, "digest mismatch");
+  EXPECT_CONTAINS(err, h.layer_digest().str());
+  EXPECT_CONTAINS(err, h.host() + "/hostile");
+  EXPECT_FALSE(store.has(h.layer_digest()));
+  EXPECT_EQ(h.layer_requests(), 1u) << "a mismatch is not worth retrying";
+  expect_store_recovers(store, dir);
+}
+
+TEST(Hostile, ManifestTooLarge) {
+  for (auto mode : {Misbehaviour::kHugeManifest, Misbehaviour::kHugeChunkedManifest}) {
+    HostileRegistry h(mode);
+    TempDir dir;
+    ContentStore store(dir / "store");
+    std::string err = pull_error(store, h, fast_options(h.host(), dir));
+    EXPECT_CONTAINS(err, h.host() + "/hostile");
+    EXPECT_CONTAINS(err, "manifest latest");
+    EXPECT_CONTAINS(err, std::to_string(kMaxManifestSize));
+    EXPECT_TRUE(store.list().empty());
+    if (mode == Misbehaviour::kHugeChunkedManifest) expect_store_recovers(store, dir);
+  }
+}
+
+TEST(Hostile, StalledBlobTimesOut) {
+  HostileRegistry h(Misbehaviour::kStall);
+  TempDir dir;
+  ContentStore store(dir / "store");
+  std::string err = pull_error(store, h, fast_options(h.host(), dir));
+  EXPECT_CONTAINS(err, "no data for 400 ms");
+  EXPECT_CONTAINS(err, h.layer_digest().str());
+  EXPECT_CONTAINS(err, "after 2 attempts");
+  EXPECT_FALSE(store.has(h.layer_digest()));
+  expect_store_recovers(store, dir);
+}
+
+TEST(Hostile, DroppedConnectionResumesWithRange) {
+  HostileRegistry h(Misbehaviour::kDropOnce);
+  TempDir dir;
+  ContentStore store(dir / "store");
+  std::vector<LayerProgress::Phase> phases;
+  PullOptions o = fast_options(h.host(), dir);
+  o.progress = [&](const LayerProgress& p) {
+    if (p.digest == h.layer_digest().str()) phases.push_back(p.phase);
+  };
+  PullResult r = pull_image(store, h.ref(), o);
+  EXPECT_TRUE(store.has(h.layer_digest()));
+  EXPECT_EQ(h.layer_requests(), 2u);
+  EXPECT_EQ(h.last_range(), "bytes=524288-");
+  // Resumed, not restarted: every byte crossed the network once.
+  EXPECT_EQ(r.bytes_downloaded, (1u << 20) + r.parsed.config.size);
+  EXPECT_NE(std::find(phases.begin(), phases.end(), LayerProgress::Phase::Retrying), phases.end());
+  EXPECT_EQ(phases.back(), LayerProgress::Phase::Done);
+  expect_store_recovers(store, dir);
+}
+
+TEST(Hostile, ServiceUnavailableIsRetried) {
+  HostileRegistry h(Misbehaviour::kUnavailableOnce);
+  TempDir dir;
+  ContentStore store(dir / "store");
+  PullResult r = pull_image(store, h.ref(), fast_options(h.host(), dir));
+  EXPECT_EQ(r.blobs_downloaded, 2u);
+  EXPECT_EQ(h.layer_requests(), 2u);
+  EXPECT_TRUE(skiff::testing::store_is_consistent(store.root()));
+}
+
+TEST(Hostile, RefusedManifestKinds) {
+  {
+    HostileRegistry h(Misbehaviour::kSchema1);
+    TempDir dir;
+    ContentStore store(dir / "store");
+    std::string err = pull_error(store, h, fast_options(h.host(), dir));
+    EXPECT_CONTAINS(err, "schema1");
+    EXPECT_TRUE(store.list().empty());
+  }
+  {
+    HostileRegistry h(Misbehaviour::kForeignLayer);
+    TempDir dir;
+    ContentStore store(dir / "store");
+    std::string err = pull_error(store, h, fast_options(h.host(), dir));
+    EXPECT_CONTAINS(err, "foreign");
+    EXPECT_CONTAINS(err, h.layer_digest().str());
+    EXPECT_EQ(h.layer_requests(), 0u);
+  }
+}
+
+}  // namespace
+}  // namespace skiff::image
