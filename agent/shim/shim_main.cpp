@@ -53,8 +53,10 @@ int main(int argc, char** argv) {
     app.add_option("--log-driver", o.log.driver, "file, journald or none")
         ->check(CLI::IsMember({"file", "journald", "none"}));
     app.add_option("--log-path", o.log.path, "log file (driver file)");
-    app.add_option("--log-max-size", o.log.max_size, "rotate the log file at BYTES");
-    app.add_option("--log-max-files", o.log.max_files, "log files kept, current included");
+    app.add_option("--log-max-size", o.log.max_size, "rotate the log file at BYTES")
+        ->check(CLI::Range(1ull, ~0ull));
+    app.add_option("--log-max-files", o.log.max_files, "log files kept, current included")
+        ->check(CLI::Range(1u, 1000u));
     app.add_option("--name", o.log.container_name, "container name (journald)");
     app.add_option("--drain-timeout-ms", o.drain_timeout_ms, "pipe drain after the init exits");
     app.add_option("--ready-fd", o.ready_fd, "fd for the one-line ready report")->required();

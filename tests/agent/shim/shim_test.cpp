@@ -413,4 +413,17 @@ TEST_F(ShimTest, LogDriverNoneDrainsAndDrops) {
   EXPECT_FALSE(fs::exists(c.log_path));
 }
 
+TEST_F(ShimTest, LogDriverJournaldLoadsLibsystemdAndRuns) {
+  auto b = bundle({"/bin/sh", "-c", "echo to the journal; exit 5"});
+  auto c = config("journal", *b);
+  c.log_driver = "journald";
+  c.name = "journal-test";
+  launch_shim(c);
+  start(c.id);
+  auto status = wait_exit(c);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->exit_code, 5);
+  EXPECT_FALSE(fs::exists(c.log_path));
+}
+
 }  // namespace

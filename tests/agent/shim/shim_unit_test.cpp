@@ -226,3 +226,37 @@ TEST(ShimAlive, SameProcessYesReusedPidNo) {
   ShimInfo gone{0x3ffffff, 1};
   EXPECT_FALSE(shim_alive(gone));
 }
+
+TEST(LaunchShim, MissingBinaryIsNamedAndLeavesNoStateDir) {
+  TempDir d;
+  ShimConfig c;
+  c.id = "c1";
+  c.state_dir = d.path / "state";
+  c.shim_binary = d.path / "no-such-shim";
+  try {
+    launch_shim(c);
+    FAIL() << "no error";
+  } catch (const skiff::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no-such-shim"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(c.state_dir));
+}
+
+TEST(LaunchShim, TheShimRefusesABadIdBeforeAnythingStarts) {
+  TempDir d;
+  ShimConfig c;
+  c.id = "../escape";
+  c.bundle = d.path;
+  c.state_dir = d.path / "state";
+  c.runtime = "/bin/false";
+  c.log_path = d.path / "c.log";
+  c.shim_binary = SKIFF_SHIM;
+  try {
+    launch_shim(c);
+    FAIL() << "no error";
+  } catch (const skiff::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--id '../escape'"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(c.state_dir));
+  EXPECT_FALSE(fs::exists(c.log_path));
+}
