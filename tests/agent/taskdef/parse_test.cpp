@@ -132,6 +132,21 @@ TEST(TaskDefParse, DemoExampleLoads) {
   EXPECT_EQ(t.find_container("web")->health_check->command[0], "CMD-SHELL");
 }
 
+// docs/task-definition.md shows the example file; the two must not drift apart.
+TEST(TaskDefParse, DocExampleMatchesExampleFile) {
+  const std::string doc = test::read_text(SKIFF_TASKDEF_DOC);
+  const std::size_t section = doc.find("## Example");
+  ASSERT_NE(section, std::string::npos);
+  const std::size_t begin = doc.find("```json\n", section);
+  ASSERT_NE(begin, std::string::npos);
+  const std::size_t end = doc.find("```", begin + 8);
+  ASSERT_NE(end, std::string::npos);
+  const json shown = json::parse(doc.substr(begin + 8, end - begin - 8));
+  const json file =
+      json::parse(test::read_text(std::string(SKIFF_TASKDEF_EXAMPLES) + "/demo-web.json"));
+  EXPECT_EQ(shown, file);
+}
+
 TEST(TaskDefParse, Defaults) {
   const TaskDefinition t = parse(minimal());
   const ContainerDefinition& c = t.containers[0];
