@@ -150,7 +150,7 @@ void Monitor::spawn_runtime() {
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  int rc = ::posix_spawn(&runtime_pid_, argv[0], &actions, &attr, argv.data(), environ);
+  int rc = ::posix_spawnp(&runtime_pid_, argv[0], &actions, &attr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) throw SysError("spawn runtime", o_.runtime, rc);

@@ -124,6 +124,13 @@ ShimStarted launch_shim(const ShimConfig& c) {
   std::error_code ec;
   bool made_dir = fs::create_directories(c.state_dir, ec);
   if (ec) throw Error("create shim state dir " + c.state_dir.string() + ": " + ec.message());
+  if (c.log_driver == "file" && c.log_path.has_parent_path()) {
+    fs::create_directories(c.log_path.parent_path(), ec);
+    if (ec) {
+      if (made_dir) fs::remove(c.state_dir, ec);
+      throw Error("create log dir " + c.log_path.parent_path().string() + ": " + ec.message());
+    }
+  }
 
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) throw_errno("pipe", "shim ready");

@@ -25,6 +25,14 @@ bool valid_id(const std::string& id) {
   return true;
 }
 
+// The shim runs in / after daemonize(): relative paths are resolved against the caller's
+// working directory first.
+void make_absolute(std::string& path) {
+  if (path.empty() || path[0] == '/') return;
+  char cwd[4096];
+  if (::getcwd(cwd, sizeof cwd)) path = std::string(cwd) + "/" + path;
+}
+
 void report(int fd, const std::string& message) {
   std::string line = "error " + std::to_string(::getpid()) + " " + message;
   for (char& ch : line) {
@@ -48,7 +56,9 @@ int main(int argc, char** argv) {
     app.add_option("--id", o.id, "container id")->required();
     app.add_option("--bundle", o.bundle, "OCI bundle directory")->required();
     app.add_option("--state-dir", o.state_dir, "the shim's own files")->required();
-    app.add_option("--runtime", o.runtime, "skiff-runtime binary")->required();
+    app.add_option("--runtime", o.runtime,
+                   "skiff-runtime binary (searched in PATH without a slash)")
+        ->required();
     app.add_option("--runtime-root", o.runtime_root, "the runtime's --root");
     app.add_option("--log-driver", o.log.driver, "file, journald or none")
         ->check(CLI::IsMember({"file", "journald", "none"}));
@@ -81,6 +91,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   o.log.container_id = o.id;
+  for (std::string* p : {&o.bundle, &o.state_dir, &o.runtime_root, &o.log.path}) {
+    make_absolute(*p);
+  }
+  if (o.runtime.find('/') != std::string::npos) make_absolute(o.runtime);  // else: PATH
   try {
     skiff::agent::daemonize(o.ready_fd);
   } catch (const std::exception& e) {
