@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 #include <limits>
+#include <stdexcept>
 
 #include "agent/taskdef/parse_parts.h"
 #include "cgroups/resources.h"
@@ -353,6 +354,8 @@ LogConfiguration parse_log_configuration(const json& j, const std::string& path,
           l.max_size = cgroups::parse_size(value);
         } catch (const Error& e) {
           fail(key_path, e.what());
+        } catch (const std::out_of_range&) {  // parse_size's std::stoull
+          fail(key_path, "size \"" + value + "\" is too large");
         }
         if (*l.max_size <= 0) fail(key_path, "must be a positive size such as \"10m\"");
       } else if (file_driver && it.key() == "max-file") {

@@ -377,6 +377,19 @@ const Case kCases[] = {
      },
      "containerDefinitions[1].logConfiguration.logDriver: log driver \"splunk\" is not supported "
      "(use json-file, local or journald)"},
+    {"LogMaxSizeHuge",
+     [](json& j) {
+       c1(j)["logConfiguration"] = {{"logDriver", "local"},
+                                    {"options", {{"max-size", "99999999999999999999m"}}}};
+     },
+     "containerDefinitions[1].logConfiguration.options.max-size: size \"99999999999999999999m\" "
+     "is too large"},
+    {"LogMaxSizeUnit",
+     [](json& j) {
+       c1(j)["logConfiguration"] = {{"logDriver", "local"}, {"options", {{"max-size", "5q"}}}};
+     },
+     "containerDefinitions[1].logConfiguration.options.max-size: size '5q': unknown unit 'q' (use "
+     "k, m or g)"},
     {"LogMaxFile",
      [](json& j) {
        c1(j)["logConfiguration"] = {{"logDriver", "json-file"}, {"options", {{"max-file", "x"}}}};
