@@ -170,6 +170,12 @@ std::vector<std::string> start_order(const TaskDefinition& task);
 // "<source>:<line>: ...".
 std::vector<EnvVar> parse_env_file(std::string_view text, std::string_view source);
 
+// ECS spellings, for logs and state files: "HEALTHY", "json-file", "host", "task".
+std::string_view to_string(DependencyCondition condition);
+std::string_view to_string(LogDriver driver);
+std::string_view to_string(NetworkMode mode);
+std::string_view to_string(NamespaceMode mode);  // Private -> "" (ECS: field absent)
+
 // Task-level cpu/memory strings as ECS takes them: "256", "1 vCPU", "0.5 vCPU" -> units;
 // "512", "1 GB", "2GB", "0.5GB" -> MiB. `field` prefixes errors.
 std::uint32_t parse_task_cpu(std::string_view text, const std::string& field);

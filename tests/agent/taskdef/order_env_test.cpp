@@ -67,6 +67,15 @@ TEST(TaskDefStartOrder, CycleThroughParserNamesIt) {
   EXPECT_EQ(test::error_of(j), "dependsOn cycle: b -> c -> b");
 }
 
+TEST(TaskDefNames, EcsSpellings) {
+  EXPECT_EQ(to_string(DependencyCondition::Healthy), "HEALTHY");
+  EXPECT_EQ(to_string(DependencyCondition::Complete), "COMPLETE");
+  EXPECT_EQ(to_string(LogDriver::JsonFile), "json-file");
+  EXPECT_EQ(to_string(NetworkMode::None), "none");
+  EXPECT_EQ(to_string(NamespaceMode::Task), "task");
+  EXPECT_EQ(to_string(NamespaceMode::Private), "");
+}
+
 TEST(TaskDefEnvFile, ParsesLinesCommentsAndBlankLines) {
   const auto vars = parse_env_file(
       "# settings\n"
