@@ -14,6 +14,8 @@ packages=(
   busybox-static jq runc crun podman umoci iproute2 procps
   # image tests: a real registry on loopback, its htpasswd, and skopeo to push to it
   docker-registry apache2-utils skopeo openssl
+  # image bench: GNU time for peak RSS
+  time
   # pure cgroup-v2 test VM (scripts/vm)
   qemu-system-x86 kmod cpio xz-utils
 )

@@ -6,9 +6,12 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstring>
 #include <random>
 
 #include "common/error.h"
+#include "common/file_io.h"
+#include "image/registry/challenge.h"
 #include "image/registry/pull.h"
 #include "registry_fixture.h"
 #include "test_server.h"
@@ -32,7 +35,8 @@ enum class Misbehaviour {
   kDropOnce,
   kUnavailableOnce,
   kSchema1,
-  kForeignLayer
+  kForeignLayer,
+  kAuthAndRedirect,  // wants Basic auth; sends the layer to another origin (a "CDN")
 };
 
 // A one-layer image whose layer (1 MiB of noise) is served per `mode`.
@@ -65,6 +69,10 @@ class HostileRegistry {
   std::string host() const { return server_.host(); }
   Digest layer_digest() const { return sha256_of(layer_); }
   unsigned layer_requests() const { return layer_requests_.load(); }
+  std::string cdn_authorization() const {
+    std::lock_guard lock(mu_);
+    return cdn_authorization_;
+  }
   std::string last_range() const {
     std::lock_guard lock(mu_);
     return last_range_;
@@ -72,6 +80,11 @@ class HostileRegistry {
 
  private:
   bool handle(const TestRequest& req, TestConnection& c) {
+    if (mode_ == Misbehaviour::kAuthAndRedirect &&
+        req.header("authorization") != "Basic " + base64_encode("user:pw")) {
+      return c.write(http_response(401, "Unauthorized",
+                                   {{"WWW-Authenticate", "Basic realm=\"hostile\""}}, ""));
+    }
     const std::string blobs = "/v2/hostile/blobs/";
     if (req.target == "/v2/hostile/manifests/latest") return manifest(c);
     if (req.target == blobs + sha256_of(config_).str()) {
@@ -141,6 +154,9 @@ class HostileRegistry {
               std::string_view(layer_).substr(from)));
         }
         return c.write(http_response(200, "OK", {}, layer_));
+      case Misbehaviour::kAuthAndRedirect:
+        return c.write(http_response(307, "Temporary Redirect",
+                                     {{"Location", "http://" + cdn_.host() + "/layer"}}, ""));
       case Misbehaviour::kUnavailableOnce:
         if (n == 1) {
           return c.write(http_response(503, "Service Unavailable", {},
@@ -157,6 +173,14 @@ class HostileRegistry {
   std::atomic<unsigned> layer_requests_{0};
   mutable std::mutex mu_;
   std::string last_range_;
+  std::string cdn_authorization_ = "(no request)";
+  TestServer cdn_{[this](const TestRequest& r, TestConnection& c) {
+    {
+      std::lock_guard lock(mu_);
+      cdn_authorization_ = r.header("authorization");
+    }
+    return c.write(http_response(200, "OK", {}, layer_));
+  }};
   TestServer server_;  // last: stopped before the members its handler reads
 };
 
@@ -278,6 +302,77 @@ TEST(Hostile, RefusedManifestKinds) {
     EXPECT_CONTAINS(err, h.layer_digest().str());
     EXPECT_EQ(h.layer_requests(), 0u);
   }
+}
+
+TEST(Hostile, RedirectGetsNoCredentials) {
+  HostileRegistry h(Misbehaviour::kAuthAndRedirect);
+  TempDir dir;
+  ContentStore store(dir / "store");
+  PullOptions o = fast_options(h.host(), dir);
+  skiff::testing::write_text(o.auth_file, fmt::format(R"({{"auths": {{"{}": {{"auth": "{}"}}}}}})",
+                                                      h.host(), base64_encode("user:pw")));
+  PullResult r = pull_image(store, h.ref(), o);
+  EXPECT_TRUE(store.has(h.layer_digest()));
+  EXPECT_EQ(h.cdn_authorization(), "");
+  EXPECT_EQ(r.blobs_downloaded, 2u);
+}
+
+// Peak RSS grows by far less than the blob: it streams to disk, never into memory.
+TEST(Hostile, LargeBlobStreams) {
+  constexpr std::uint64_t kSize = 48ull << 20;
+  constexpr std::size_t kChunk = 64 * 1024;
+  auto chunk = [](std::uint64_t i) {
+    std::string c(kChunk, '\0');
+    std::uint64_t x = i * 0x9E3779B97F4A7C15ull + 1;
+    for (std::size_t k = 0; k < kChunk; k += 8) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      std::memcpy(c.data() + k, &x, 8);
+    }
+    return c;
+  };
+  Sha256 h;
+  for (std::uint64_t i = 0; i < kSize / kChunk; ++i) h.update(chunk(i));
+  Digest layer = h.finish();
+  std::string config = R"({"architecture":"amd64","os":"linux"})";
+  nlohmann::json m = {{"schemaVersion", 2},
+                      {"mediaType", media_type::kOciManifest},
+                      {"config",
+                       {{"mediaType", "application/vnd.oci.image.config.v1+json"},
+                        {"digest", sha256_of(config).str()},
+                        {"size", config.size()}}},
+                      {"layers",
+                       {{{"mediaType", "application/vnd.oci.image.layer.v1.tar"},
+                         {"digest", layer.str()},
+                         {"size", kSize}}}}};
+  TestServer server([&](const TestRequest& r, TestConnection& c) {
+    if (r.target == "/v2/big/manifests/latest") {
+      return c.write(http_response(
+          200, "OK", {{"Content-Type", std::string(media_type::kOciManifest)}}, m.dump()));
+    }
+    if (r.target == "/v2/big/blobs/" + sha256_of(config).str()) {
+      return c.write(http_response(200, "OK", {}, config));
+    }
+    if (r.target == "/v2/big/blobs/" + layer.str()) {
+      c.write(fmt::format("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", kSize));
+      for (std::uint64_t i = 0; i < kSize / kChunk; ++i) {
+        if (!c.write(chunk(i))) return false;
+      }
+      return true;
+    }
+    return c.write(http_response(404, "Not Found", {}, ""));
+  });
+  TempDir dir;
+  ContentStore store(dir / "store");
+  auto vm = [](const char* key) {
+    std::string status = read_file("/proc/self/status");
+    auto p = status.find(key);
+    return std::stoull(status.substr(p + std::strlen(key))) * 1024;
+  };
+  std::uint64_t before = vm("VmRSS:");
+  PullResult r = pull_image(store, server.host() + "/big", fast_options(server.host(), dir));
+  EXPECT_TRUE(store.has(layer));
+  EXPECT_EQ(r.bytes_downloaded, kSize + config.size());
+  EXPECT_LT(vm("VmHWM:"), before + (16u << 20)) << "peak RSS grew with the blob";
 }
 
 }  // namespace
