@@ -1,0 +1,271 @@
+// The agent commands. Each is a thin call to the local API plus its human output; --json
+// prints the agent's JSON as it came.
+#include "skiffctl/task_commands.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "agent/api/http_target.h"
+#include "common/error.h"
+#include "skiffctl/api_client.h"
+#include "skiffctl/output.h"
+#include "skiffctl/task_view.h"
+
+namespace skiff::ctl {
+
+namespace {
+
+using agent::url_encode;
+using boost::beast::http::verb;
+using nlohmann::json;
+
+struct AgentArgs {
+  std::string socket = kDefaultAgentSocket;
+  std::string file, task, container, reason;
+  bool follow = false;
+  bool timestamps = false;
+  std::string tail = "all";
+  std::string stream = "all";
+  std::uint64_t since = 0;
+  ExecArgs exec;
+};
+
+void print_json(const json& j) {
+  std::cout << j.dump(2) << '\n';
+}
+
+std::string str(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return "";
+  return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
+std::string read_definition(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw Error("cannot read " + file + ": " + std::strerror(errno));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void run(const GlobalOptions& g, const AgentArgs& a) {
+  std::string body = read_definition(a.file);
+  json task;
+  try {
+    task = AgentClient(a.socket).call(verb::post,
+                                      "/v1/tasks?source=" + url_encode("skiffctl:" + a.file), body);
+  } catch (const Error& e) {
+    std::string msg = e.what();
+    if (msg.rfind("cannot reach the agent", 0) == 0) throw;
+    throw Error(a.file + ": " + msg);  // the agent names the JSON path; we name the file
+  }
+  if (g.json) return print_json(task);
+  std::cout << str(task, "taskId") << '\n';
+}
+
+std::string task_path(const std::string& id) {
+  return "/v1/tasks/" + url_encode(id);
+}
+
+void ps(const GlobalOptions& g, const AgentArgs& a) {
+  json tasks = AgentClient(a.socket).call(verb::get, "/v1/tasks");
+  if (g.json) return print_json(tasks);
+  std::vector<std::vector<std::string>> rows;
+  std::time_t now = std::time(nullptr);
+  for (const auto& t : tasks) {
+    rows.push_back({str(t, "taskId"), str(t, "family"), task_status(t), task_health(t),
+                    container_count(t), age(str(t, "createdAt"), now)});
+  }
+  print_table(std::cout, {"TASK", "FAMILY", "STATUS", "HEALTH", "CONTAINERS", "AGE"}, rows);
+}
+
+void inspect(const AgentArgs& a) {
+  print_json(AgentClient(a.socket).call(verb::get, task_path(a.task)));
+}
+
+void stop(const GlobalOptions& g, const AgentArgs& a) {
+  json body = json::object();
+  if (!a.reason.empty()) body["reason"] = a.reason;
+  json task = AgentClient(a.socket).call(verb::post, task_path(a.task) + "/stop", body.dump());
+  if (g.json) return print_json(task);
+  std::cout << str(task, "taskId") << '\n';
+}
+
+void drain(const GlobalOptions& g, const AgentArgs& a) {
+  json body = json::object();
+  if (!a.reason.empty()) body["reason"] = a.reason;
+  json r = AgentClient(a.socket).call(verb::post, "/v1/drain", body.dump());
+  if (g.json) return print_json(r);
+  std::cout << "drained\n";
+}
+
+// Reads numbers the engine may give as N or {"current": N}.
+std::string number_at(const json& j, std::initializer_list<const char*> path) {
+  const json* p = &j;
+  for (const char* key : path) {
+    if (!p->is_object() || !p->contains(key)) return "-";
+    p = &(*p)[key];
+  }
+  if (p->is_object() && p->contains("current")) p = &(*p)["current"];
+  return p->is_number() ? p->dump() : "-";
+}
+
+std::string bytes_at(const json& j, std::initializer_list<const char*> path) {
+  std::string n = number_at(j, path);
+  if (n == "-") return n;
+  std::uint64_t v = std::stoull(n);
+  return v >= (std::uint64_t{1} << 62) ? "max" : human_size(v);
+}
+
+std::string cpu_seconds(const json& c) {
+  std::string usec = number_at(c, {"cpu", "usageUsec"});
+  if (usec == "-") return usec;
+  return fmt::format("{:.2f}s", static_cast<double>(std::stoull(usec)) / 1e6);
+}
+
+void stats(const GlobalOptions& g, const AgentArgs& a) {
+  AgentClient client(a.socket);
+  std::vector<std::string> ids;
+  if (!a.task.empty()) {
+    ids.push_back(a.task);
+  } else {
+    for (const auto& t : client.call(verb::get, "/v1/tasks")) {
+      if (str(t, "knownStatus") != "STOPPED") ids.push_back(str(t, "taskId"));
+    }
+  }
+  json all = json::object();
+  for (const auto& id : ids) all[id] = client.call(verb::get, task_path(id) + "/stats");
+  if (g.json) return print_json(a.task.empty() ? all : all[a.task]);
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [id, s] : all.items()) {
+    if (!s.contains("containers") || !s["containers"].is_object()) continue;
+    for (const auto& [name, c] : s["containers"].items()) {
+      rows.push_back({id, name, cpu_seconds(c), bytes_at(c, {"memory", "current"}),
+                      bytes_at(c, {"memory", "limit"}), number_at(c, {"pids"})});
+    }
+  }
+  print_table(std::cout, {"TASK", "CONTAINER", "CPU", "MEMORY", "LIMIT", "PIDS"}, rows);
+}
+
+void logs(const AgentArgs& a) {
+  std::string target = task_path(a.task) + "/containers/" + url_encode(a.container) +
+                       "/logs?tail=" + url_encode(a.tail) + "&stream=" + url_encode(a.stream);
+  if (a.follow) target += "&follow=1";
+  if (a.timestamps) target += "&timestamps=1";
+  AgentClient(a.socket).stream(target, [](std::string_view s) {
+    std::cout.write(s.data(), static_cast<std::streamsize>(s.size()));
+    std::cout.flush();
+  });
+}
+
+// One event per line: "SEQ TIME TYPE TASK[/CONTAINER] STATUS REASON".
+void print_event_line(const std::string& line, bool as_json) {
+  if (line.empty()) return;
+  if (as_json) {
+    std::cout << line << '\n' << std::flush;
+    return;
+  }
+  json e = json::parse(line, nullptr, false);
+  if (!e.is_object()) {
+    std::cout << line << '\n' << std::flush;
+    return;
+  }
+  std::string where = str(e, "taskId");
+  if (!str(e, "container").empty()) where += "/" + str(e, "container");
+  std::string out = str(e, "seq") + " " + str(e, "time") + " " + str(e, "type") + " " + where;
+  for (const char* key : {"status", "knownStatus", "health", "exitCode", "reason"}) {
+    if (!str(e, key).empty()) out += fmt::format(" {}={}", key, str(e, key));
+  }
+  std::cout << out << '\n' << std::flush;
+}
+
+void events(const GlobalOptions& g, const AgentArgs& a) {
+  std::string target = "/v1/events?since=" + std::to_string(a.since);
+  if (a.follow) target += "&follow=1";
+  std::string pending;
+  AgentClient(a.socket).stream(target, [&](std::string_view s) {
+    pending.append(s);
+    std::size_t nl;
+    while ((nl = pending.find('\n')) != std::string::npos) {
+      print_event_line(pending.substr(0, nl), g.json);
+      pending.erase(0, nl + 1);
+    }
+  });
+  print_event_line(pending, g.json);
+}
+
+}  // namespace
+
+void add_task_commands(CLI::App& app, GlobalOptions& g) {
+  auto a = std::make_shared<AgentArgs>();
+  app.add_option("--socket", a->socket, "The agent's API socket")
+      ->envname("SKIFF_AGENT_SOCKET")
+      ->capture_default_str();
+
+  auto* c = app.add_subcommand("run", "Run a task definition (ECS JSON) on this host");
+  c->add_option("file", a->file, "Task definition JSON file")->required();
+  c->callback([&g, a] { run(g, *a); });
+
+  c = app.add_subcommand("ps", "List tasks");
+  c->callback([&g, a] { ps(g, *a); });
+
+  c = app.add_subcommand("inspect", "Show a task as JSON");
+  c->add_option("task", a->task, "Task id")->required();
+  c->callback([a] { inspect(*a); });
+
+  c = app.add_subcommand("logs", "Print a container's log");
+  c->add_flag("-f,--follow", a->follow, "Keep printing new lines until the task stops");
+  c->add_option("--tail", a->tail, "Only the last N lines (or all)");
+  c->add_option("--stream", a->stream, "stdout, stderr or all")
+      ->check(CLI::IsMember({"stdout", "stderr", "all"}));
+  c->add_flag("--timestamps", a->timestamps, "Prefix each line with its time");
+  c->add_option("task", a->task, "Task id")->required();
+  c->add_option("container", a->container, "Container name")->required();
+  c->callback([a] { logs(*a); });
+
+  c = app.add_subcommand("exec", "Run a command inside a task's container");
+  c->add_flag("-t,--tty", a->exec.tty, "Allocate a terminal");
+  c->add_flag("-i,--interactive", a->exec.interactive, "Keep stdin open");
+  c->add_option("task", a->exec.task, "Task id")->required();
+  c->add_option("container", a->exec.container, "Container name")->required();
+  c->prefix_command();  // everything after the container is the command, dashes included
+  c->allow_extras();
+  c->fallthrough(false);  // ...so the command's own options stay here (put --socket before exec)
+  CLI::App* top = &app;
+  c->callback([a, c, top] {
+    std::vector<std::string> rest = c->remaining();
+    if (rest.empty()) rest = top->remaining();
+    if (!rest.empty() && rest.front() == "--") rest.erase(rest.begin());
+    if (rest.empty()) throw Error("exec: no command given");
+    a->exec.command = rest;
+    std::exit(exec_in_task(a->socket, a->exec));
+  });
+
+  c = app.add_subcommand("stop", "Stop a task (its containers get their stop signal)");
+  c->add_option("task", a->task, "Task id")->required();
+  c->add_option("--reason", a->reason, "Recorded as the task's stoppedReason");
+  c->callback([&g, a] { stop(g, *a); });
+
+  c = app.add_subcommand("stats", "CPU, memory and pids per container");
+  c->add_option("task", a->task, "Task id (default: every running task)");
+  c->callback([&g, a] { stats(g, *a); });
+
+  c = app.add_subcommand("events", "Print the agent's events");
+  c->add_flag("-f,--follow", a->follow, "Keep printing new events");
+  c->add_option("--since", a->since, "Only events after this sequence number");
+  c->callback([&g, a] { events(g, *a); });
+
+  c = app.add_subcommand("drain", "Stop every task on this host");
+  c->add_option("--reason", a->reason, "Recorded as each task's stoppedReason");
+  c->callback([&g, a] { drain(g, *a); });
+}
+
+}  // namespace skiff::ctl

@@ -1,0 +1,200 @@
+// The real skiffctl binary against an API server backed by the fake AgentService.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "agent/api/api_server.h"
+#include "tests/agent/api/fake_service.h"
+#include "tests/agent/api/temp_dir.h"
+
+namespace skiff::agent::test {
+namespace {
+
+using nlohmann::json;
+
+struct Result {
+  int code = -1;
+  std::string out, err;
+};
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class SkiffctlTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fake.log_dir = dir.path();
+    fake.add_task("t0", "demo");
+    options.socket_path = dir.path() / "agent.sock";
+    options.follow_poll = std::chrono::milliseconds(20);
+    options.status_poll = std::chrono::milliseconds(50);
+    server = std::make_unique<ApiServer>(fake, options);
+    server->start();
+  }
+
+  // Runs skiffctl with `args` (shell words, trusted test input) against our socket.
+  Result skiffctl(const std::string& args, bool with_socket = true) {
+    std::string cmd = std::string(SKIFFCTL_BIN) + " " +
+                      (with_socket ? "--socket " + options.socket_path.native() + " " : "") + args +
+                      " >" + (dir.path() / "out").native() + " 2>" + (dir.path() / "err").native() +
+                      " </dev/null";
+    int status = std::system(cmd.c_str());
+    Result r;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = slurp(dir.path() / "out");
+    r.err = slurp(dir.path() / "err");
+    return r;
+  }
+
+  void write_file(const std::string& name, const std::string& text) {
+    std::ofstream(dir.path() / name) << text;
+  }
+
+  TempDir dir;
+  FakeService fake;
+  ApiServerOptions options;
+  std::unique_ptr<ApiServer> server;
+};
+
+TEST_F(SkiffctlTest, PsJson) {
+  Result r = skiffctl("--json ps");
+  ASSERT_EQ(r.code, 0) << r.err;
+  json tasks = json::parse(r.out);
+  ASSERT_EQ(tasks.size(), 1u);
+  EXPECT_EQ(tasks[0]["taskId"], "t0");
+}
+
+TEST_F(SkiffctlTest, PsTable) {
+  Result r = skiffctl("ps");
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string header, row;
+  std::getline(lines, header);
+  std::getline(lines, row);
+  EXPECT_EQ(header.substr(0, 4), "TASK");
+  for (const char* col : {"FAMILY", "STATUS", "HEALTH", "CONTAINERS", "AGE"}) {
+    EXPECT_NE(header.find(col), std::string::npos) << col;
+  }
+  std::istringstream cells(row);
+  std::vector<std::string> v;
+  for (std::string c; cells >> c;) v.push_back(c);
+  ASSERT_EQ(v.size(), 6u) << row;
+  EXPECT_EQ(v[0], "t0");
+  EXPECT_EQ(v[1], "demo");
+  EXPECT_EQ(v[2], "RUNNING");
+  EXPECT_EQ(v[3], "HEALTHY");
+  EXPECT_EQ(v[4], "1/1");
+}
+
+TEST_F(SkiffctlTest, RunPrintsTheTaskId) {
+  write_file("good.json", R"({"family":"web","containerDefinitions":[{"name":"a","image":"x"}]})");
+  Result r = skiffctl("run " + (dir.path() / "good.json").native());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "t1\n");
+  EXPECT_EQ(fake.last_run_source(), "skiffctl:" + (dir.path() / "good.json").native());
+}
+
+TEST_F(SkiffctlTest, RunWithBadFileNamesFileAndJsonPath) {
+  auto file = (dir.path() / "bad.json").native();
+  write_file("bad.json", R"({"containerDefinitions":[{"name":"a"}]})");
+  Result r = skiffctl("run " + file);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, "skiffctl: " + file + ": containerDefinitions[0].image: missing\n");
+  write_file("broken.json", "{ nope");
+  r = skiffctl("run " + (dir.path() / "broken.json").native());
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("broken.json: body: not valid JSON"), std::string::npos) << r.err;
+  r = skiffctl("run " + (dir.path() / "absent.json").native());
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("cannot read " + (dir.path() / "absent.json").native() +
+                       ": No such file or directory"),
+            std::string::npos)
+      << r.err;
+}
+
+TEST_F(SkiffctlTest, LogsPrintsLines) {
+  write_file("t0-web.log.1", "2026-11-24T22:00:00Z stdout F old line\n");
+  write_file("t0-web.log",
+             "2026-11-24T22:00:01Z stderr F an error\n2026-11-24T22:00:02Z stdout F new line\n");
+  Result r = skiffctl("logs t0 web");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "old line\nan error\nnew line\n");
+  EXPECT_EQ(skiffctl("logs --tail 1 t0 web").out, "new line\n");
+  EXPECT_EQ(skiffctl("logs --stream stderr t0 web").out, "an error\n");
+  r = skiffctl("logs t0 nosuch");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, "skiffctl: task t0 has no container nosuch\n");
+}
+
+TEST_F(SkiffctlTest, LogsFollowEndsWhenTheTaskHasStopped) {
+  write_file("t0-web.log", "2026-11-24T22:00:01Z stdout F last words\n");
+  fake.mark_stopped("t0");
+  Result r = skiffctl("logs -f t0 web");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "last words\n");
+}
+
+TEST_F(SkiffctlTest, UnreachableAgent) {
+  Result r = skiffctl("--socket " + (dir.path() / "none.sock").native() + " ps", false);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, "skiffctl: cannot reach the agent at " + (dir.path() / "none.sock").native() +
+                       ": connect: No such file or directory\n");
+}
+
+TEST_F(SkiffctlTest, SocketFromEnvironment) {
+  setenv("SKIFF_AGENT_SOCKET", options.socket_path.c_str(), 1);
+  Result r = skiffctl("--json ps", false);
+  unsetenv("SKIFF_AGENT_SOCKET");
+  EXPECT_EQ(r.code, 0) << r.err;
+}
+
+TEST_F(SkiffctlTest, InspectStopAndUnknownTask) {
+  Result r = skiffctl("inspect t0");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["family"], "demo");
+  r = skiffctl("stop --reason 'going away' t0");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "t0\n");
+  EXPECT_EQ(fake.last_stop_reason(), "going away");
+  r = skiffctl("inspect nope");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, "skiffctl: no task nope\n");
+}
+
+TEST_F(SkiffctlTest, ExecRunsTheRuntimeWithTheAgentsTarget) {
+  // The fake's "runtime" is /bin/echo, so the output is the runtime's command line.
+  Result r = skiffctl("exec t0 web ls -la /");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "--root /run/skiff/runtime exec t0-web ls -la /\n");
+  r = skiffctl("exec t0 db ls");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, "skiffctl: task t0 has no container db\n");
+}
+
+TEST_F(SkiffctlTest, StatsEventsDrain) {
+  Result r = skiffctl("stats");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("t0    web        1.50s  1.0 MiB  8.0 MiB  3"), std::string::npos) << r.out;
+  r = skiffctl("--json stats t0");
+  EXPECT_EQ(json::parse(r.out)["containers"]["web"]["pids"]["current"], 3);
+
+  fake.push_event({{"type", "TaskStateChange"}, {"taskId", "t0"}, {"knownStatus", "RUNNING"}});
+  r = skiffctl("events");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "1  TaskStateChange t0 knownStatus=RUNNING\n");
+  r = skiffctl("--json events");
+  EXPECT_EQ(json::parse(r.out)["seq"], 1);
+
+  r = skiffctl("drain --reason maintenance");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(fake.last_drain_reason(), "maintenance");
+}
+
+}  // namespace
+}  // namespace skiff::agent::test
