@@ -1,26 +1,10 @@
 #include "agent/shim/log_sink.h"
 
-#include <cstring>
-
 #include "agent/shim/file_log.h"
 #include "agent/shim/journal_log.h"
 #include "common/error.h"
 
 namespace skiff::agent {
-
-void split_chunk(LogSink& sink, LogStream stream, const char* data, std::size_t size) {
-  while (size > 0) {
-    const char* nl = static_cast<const char*>(std::memchr(data, '\n', size));
-    if (!nl) {
-      sink.write(stream, true, data, size);
-      return;
-    }
-    std::size_t len = static_cast<std::size_t>(nl - data);
-    sink.write(stream, false, data, len);
-    data += len + 1;
-    size -= len + 1;
-  }
-}
 
 std::unique_ptr<LogSink> make_log_sink(const LogOptions& options) {
   if (options.driver == "file") {

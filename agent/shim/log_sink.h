@@ -1,7 +1,6 @@
-// Where a container's stdout/stderr go. The shim reads each pipe into one fixed buffer and
-// hands every chunk to split_chunk(), which cuts it into records: a complete line is "full",
-// the unterminated tail of a chunk is "partial" (CRI's P tag), so a line longer than the
-// buffer, or written in pieces, becomes P... F and memory stays bounded.
+// Where a container's stdout/stderr go: records cut by LinePump (line_pump.h). A complete
+// line is "full"; a piece of one (longer than the buffer, or its tail while the writer
+// paused) is "partial" (CRI's P tag), so memory stays bounded.
 #pragma once
 
 #include <cstddef>
@@ -12,7 +11,7 @@ namespace skiff::agent {
 
 enum class LogStream { out, err };
 
-// The pipe read size, and so the longest record: longer lines are split into P records.
+// The pump's buffer per stream, and so the longest record: longer lines become P records.
 inline constexpr std::size_t kChunkSize = 8192;
 
 inline const char* stream_name(LogStream s) {
@@ -25,9 +24,6 @@ class LogSink {
   // One record without its newline. Never throws: a full disk must not stop the pump.
   virtual void write(LogStream stream, bool partial, const char* data, std::size_t size) = 0;
 };
-
-// Cuts a chunk read from a pipe into records for `sink`.
-void split_chunk(LogSink& sink, LogStream stream, const char* data, std::size_t size);
 
 // Drains and drops (log driver "none").
 class NullLogSink final : public LogSink {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "agent/shim/atomic_file.h"
+#include "agent/shim/line_pump.h"
 #include "agent/shim/proc_stat.h"
 #include "agent/shim/shim_files.h"
 #include "agent/shim/timestamp.h"
@@ -92,6 +93,7 @@ class Monitor {
   pid_t init_pid_ = -1;
   enum class Phase { creating, running, exited, failed } phase_ = Phase::creating;
   Capture capture_[2];
+  LinePump pumps_[2] = {LinePump(LogStream::out), LinePump(LogStream::err)};
   Reaped early_[16];
   std::size_t early_count_ = 0;
   int exit_status_ = 0;
@@ -159,19 +161,20 @@ void Monitor::spawn_runtime() {
 }
 
 void Monitor::on_readable(int index) {
-  static char buf[kChunkSize];
+  if (phase_ != Phase::creating) {
+    if (pumps_[index].pump(pipes_[index].get(), *sink_) == LinePump::Result::eof) {
+      pipes_[index].reset();  // EOF: every writer is gone
+    }
+    return;
+  }
+  char buf[512];
   ssize_t n = ::read(pipes_[index].get(), buf, sizeof buf);
   if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
   if (n <= 0) {
-    pipes_[index].reset();  // EOF: every writer is gone
+    pipes_[index].reset();
     return;
   }
-  auto stream = index == 0 ? LogStream::out : LogStream::err;
-  if (phase_ == Phase::creating) {
-    capture_[index].add(buf, static_cast<std::size_t>(n));
-  } else {
-    split_chunk(*sink_, stream, buf, static_cast<std::size_t>(n));
-  }
+  capture_[index].add(buf, static_cast<std::size_t>(n));
 }
 
 void Monitor::reap() {
@@ -246,10 +249,7 @@ void Monitor::on_created(int status) {
   write_all(o_.ready_fd,
             "ok " + std::to_string(init_pid_) + " " + std::to_string(::getpid()) + "\n");
   ::close(o_.ready_fd);
-  for (int i = 0; i < 2; ++i) {
-    split_chunk(*sink_, i == 0 ? LogStream::out : LogStream::err, capture_[i].data,
-                capture_[i].size);
-  }
+  for (int i = 0; i < 2; ++i) pumps_[i].feed(capture_[i].data, capture_[i].size, true, *sink_);
   for (std::size_t i = 0; i < early_count_; ++i) {
     if (early_[i].pid == init_pid_) on_init_exit(early_[i].status, early_[i].at);
   }

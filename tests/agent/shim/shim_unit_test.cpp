@@ -1,3 +1,4 @@
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "agent/shim/file_log.h"
+#include "agent/shim/line_pump.h"
 #include "agent/shim/log_sink.h"
 #include "agent/shim/proc_stat.h"
 #include "agent/shim/shim_client.h"
@@ -60,10 +62,11 @@ void write(const fs::path& file, const std::string& text) {
 
 }  // namespace
 
-TEST(SplitChunk, CompleteLinesAreFullAndTheTailIsPartial) {
+TEST(LinePump, CompleteLinesAreFullAndADrainedTailIsPartial) {
   RecordingSink sink;
+  LinePump pump(LogStream::err);
   std::string chunk = "one\ntwo\n\nthr";
-  split_chunk(sink, LogStream::err, chunk.data(), chunk.size());
+  pump.feed(chunk.data(), chunk.size(), true, sink);
   std::vector<Record> want = {{LogStream::err, false, "one"},
                               {LogStream::err, false, "two"},
                               {LogStream::err, false, ""},
@@ -71,10 +74,56 @@ TEST(SplitChunk, CompleteLinesAreFullAndTheTailIsPartial) {
   EXPECT_EQ(sink.records, want);
 }
 
-TEST(SplitChunk, EmptyChunkWritesNothing) {
+TEST(LinePump, ATailWaitsForTheRestWhileMoreIsQueued) {
   RecordingSink sink;
-  split_chunk(sink, LogStream::out, "", 0);
+  LinePump pump(LogStream::out);
+  pump.feed("thr", 3, false, sink);
   EXPECT_TRUE(sink.records.empty());
+  pump.feed("ee\nfo", 5, true, sink);
+  std::vector<Record> want = {{LogStream::out, false, "three"}, {LogStream::out, true, "fo"}};
+  EXPECT_EQ(sink.records, want);
+}
+
+TEST(LinePump, LinesLongerThanTheBufferBecomePartialsThenFull) {
+  RecordingSink sink;
+  LinePump pump(LogStream::out);
+  std::string line(20000, 'a');
+  line += '\n';
+  pump.feed(line.data(), line.size(), false, sink);
+  ASSERT_EQ(sink.records.size(), 3u);
+  EXPECT_TRUE(sink.records[0].partial);
+  EXPECT_TRUE(sink.records[1].partial);
+  EXPECT_FALSE(sink.records[2].partial);
+  std::string joined;
+  for (const auto& r : sink.records) {
+    EXPECT_LE(r.text.size(), kChunkSize);
+    joined += r.text;
+  }
+  EXPECT_EQ(joined, std::string(20000, 'a'));
+}
+
+TEST(LinePump, ABurstFromAPipeIsNotSplitAtReadBoundaries) {
+  int p[2];
+  ASSERT_EQ(::pipe2(p, O_NONBLOCK), 0);
+  std::string line(5000, 'x');
+  line += '\n';
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(::write(p[1], line.data(), line.size()), 5001);
+  RecordingSink sink;
+  LinePump pump(LogStream::out);
+  EXPECT_EQ(pump.pump(p[0], sink), LinePump::Result::more);
+  ASSERT_EQ(sink.records.size(), 3u);
+  for (const auto& r : sink.records) {
+    EXPECT_FALSE(r.partial);
+    EXPECT_EQ(r.text.size(), 5000u);
+  }
+  ASSERT_EQ(::write(p[1], "end", 3), 3);
+  ::close(p[1]);
+  EXPECT_EQ(pump.pump(p[0], sink), LinePump::Result::more);  // the pipe is empty: written
+  ASSERT_EQ(sink.records.size(), 4u);
+  EXPECT_EQ(sink.records[3], (Record{LogStream::out, true, "end"}));
+  EXPECT_EQ(pump.pump(p[0], sink), LinePump::Result::eof);
+  EXPECT_EQ(sink.records.size(), 4u);
+  ::close(p[0]);
 }
 
 TEST(Timestamp, Rfc3339WithNanoseconds) {
