@@ -105,6 +105,10 @@ void Monitor::setup() {
   if (::mkdir(o_.state_dir.c_str(), 0700) != 0 && errno != EEXIST) {
     throw_errno("create state dir", o_.state_dir);
   }
+  // A state dir reused for a new container must not show the last one's exit.
+  for (const char* name : {shim_files::kExit, shim_files::kState, shim_files::kPidFile}) {
+    ::unlink(path(name).c_str());
+  }
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGCHLD);

@@ -278,6 +278,19 @@ TEST_F(ShimTest, ExitCodeIsRecorded) {
   EXPECT_TRUE(wait_until([&] { return exited(started.shim_pid); }));
 }
 
+TEST_F(ShimTest, ARelaunchInTheSameStateDirForgetsTheLastExit) {
+  auto b = bundle({"/bin/skiff-probe", "exit", "7"});
+  auto c = config("again", *b);
+  launch_shim(c);
+  start(c.id);
+  ASSERT_TRUE(wait_exit(c));
+  ASSERT_EQ(rt_({"delete", c.id}).exit_code, 0);
+  b->config()["process"]["args"] = {"/bin/skiff-probe", "sleep"};
+  b->save();
+  launch_shim(c);
+  EXPECT_FALSE(read_exit_status(c.state_dir).has_value());
+}
+
 TEST_F(ShimTest, KillSignalIsRecorded) {
   auto b = bundle({"/bin/skiff-probe", "sleep"});
   auto c = config("killed", *b);
