@@ -17,6 +17,7 @@ class FakeService : public AgentService {
  public:
   std::filesystem::path log_dir;  // container logs are log_dir/TASK-CONTAINER.log
   std::string log_driver = "file";
+  std::string exec_runtime = "/bin/echo";  // what exec_target names as the runtime
 
   // Adds a RUNNING task with one container "web" and returns its id.
   std::string add_task(const std::string& id, const std::string& family) {
@@ -116,7 +117,7 @@ class FakeService : public AgentService {
   ExecTarget exec_target(const std::string& id, const std::string& container) override {
     std::lock_guard lock(mutex_);
     check_container(id, container);
-    return {"/bin/echo", "/run/skiff/runtime", id + "-" + container};
+    return {exec_runtime, "/run/skiff/runtime", id + "-" + container};
   }
   std::vector<Event> events_since(std::uint64_t after, std::chrono::milliseconds wait) override {
     std::unique_lock lock(mutex_);

@@ -177,6 +177,18 @@ TEST_F(SkiffctlTest, ExecRunsTheRuntimeWithTheAgentsTarget) {
   EXPECT_EQ(r.err, "skiffctl: task t0 has no container db\n");
 }
 
+TEST_F(SkiffctlTest, ExecWithTtyRelaysThePtyAndTheExitCode) {
+  fake.exec_runtime = FAKE_RUNTIME_BIN;
+  Result r =
+      skiffctl("exec -t t0 web /bin/sh -c 'test -t 0 && test -t 1 && echo on-a-tty; exit 3'");
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_NE(r.out.find("on-a-tty"), std::string::npos) << r.out;
+  // Without -t the process gets no terminal.
+  r = skiffctl("exec t0 web /bin/sh -c 'test -t 1 || echo no-tty; exit 4'");
+  EXPECT_EQ(r.code, 4) << r.err;
+  EXPECT_EQ(r.out, "no-tty\n");
+}
+
 TEST_F(SkiffctlTest, StatsEventsDrain) {
   Result r = skiffctl("stats");
   ASSERT_EQ(r.code, 0) << r.err;
