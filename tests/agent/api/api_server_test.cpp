@@ -283,6 +283,20 @@ TEST_F(ApiServerTest, OtherRequestsAreServedWhileStreamsFollow) {
   EXPECT_EQ(get("/v1/metadata").status, 200u);
 }
 
+TEST_F(ApiServerTest, ManyClientsAtOnce) {
+  std::vector<std::thread> clients;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 8; ++i) {
+    clients.emplace_back([&] {
+      for (int j = 0; j < 25; ++j) {
+        if (send_request(options.socket_path, V::get, "/v1/tasks/t0").status == 200) ++ok;
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(ok.load(), 8 * 25);
+}
+
 TEST_F(ApiServerTest, SocketIsMode0600) {
   struct stat st {};
   ASSERT_EQ(::lstat(options.socket_path.c_str(), &st), 0);
