@@ -1,0 +1,260 @@
+#include "agent/engine/container_runner.h"
+
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <string.h>
+
+#include <cctype>
+#include <system_error>
+
+#include "agent/taskdef/overrides.h"
+#include "common/atomic_file.h"
+#include "common/error.h"
+#include "common/file_io.h"
+
+namespace skiff::agent {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kMetadataMount = "/skiff";
+constexpr const char* kMetadataFile = "/skiff/task.json";
+
+void make_dirs(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw SysError("mkdir", dir.string(), ec.value());
+}
+
+// Runs `what`, logging instead of throwing: cleanup must go on past one failed step.
+template <typename F>
+void best_effort(const char* what, const std::string& id, F&& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    spdlog::warn("cleanup of {}: {}: {}", id, what, e.what());
+  }
+}
+
+}  // namespace
+
+int parse_signal(const std::string& text) {
+  if (text.empty()) return 0;
+  if (std::isdigit(static_cast<unsigned char>(text[0]))) {
+    try {
+      int n = std::stoi(text);
+      return n > 0 && n < NSIG ? n : 0;
+    } catch (const std::exception&) {
+      return 0;
+    }
+  }
+  std::string name = text;
+  for (auto& ch : name) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  if (name.starts_with("SIG")) name = name.substr(3);
+  for (int sig = 1; sig < NSIG; ++sig) {
+    const char* abbrev = ::sigabbrev_np(sig);
+    if (abbrev != nullptr && name == abbrev) return sig;
+  }
+  return 0;
+}
+
+ContainerRunner::ContainerRunner(RunnerConfig config, image::Images& images)
+    : config_(std::move(config)),
+      images_(images),
+      runtime_(config_.runtime_binary, config_.paths.runtime_root()),
+      cgroups_(cgroups::Manager::for_host()) {}
+
+std::string ContainerRunner::container_cgroup(const std::string& task_id,
+                                              const std::string& name) const {
+  return config_.cgroup_parent + "/" + task_id + "/" + name;
+}
+
+void ContainerRunner::ensure_task_cgroup(const TaskRecord& task, const TaskDefinition& def) {
+  std::string name = config_.cgroup_parent + "/" + task.id;
+  auto resources = task_resources(def);
+  try {
+    auto cg = cgroups_.open(name);
+    cg->apply(resources);
+    return;
+  } catch (const std::exception&) {
+    // not there yet
+  }
+  cgroups_.create(name, resources);
+}
+
+void ContainerRunner::remove_task_cgroup(const std::string& task_id) {
+  try {
+    cgroups_.open(config_.cgroup_parent + "/" + task_id)->remove();
+  } catch (const std::exception& e) {
+    spdlog::debug("task cgroup {}: {}", task_id, e.what());
+  }
+}
+
+void ContainerRunner::prepare_task_dirs(const TaskRecord& task, const TaskDefinition& def) {
+  for (const auto& v : def.volumes) {
+    if (v.scratch()) make_dirs(config_.paths.volume_dir(task.id, v.name));
+  }
+  make_dirs(config_.paths.metadata_dir(task.id));
+  write_metadata(task);
+}
+
+void ContainerRunner::write_metadata(const TaskRecord& task) {
+  nlohmann::json containers = nlohmann::json::array();
+  for (const auto& c : task.containers) {
+    containers.push_back({{"Name", c.name},
+                          {"Image", c.image},
+                          {"DockerId", c.runtime_id},
+                          {"KnownStatus", to_string(c.known)},
+                          {"DesiredStatus", to_string(c.desired)},
+                          {"Health", {{"status", to_string(c.health)}}},
+                          {"RestartCount", c.restart_count}});
+  }
+  nlohmann::json doc = {{"TaskARN", task.id},
+                        {"Family", task.family},
+                        {"DesiredStatus", to_string(task.desired)},
+                        {"KnownStatus", to_string(task.known)},
+                        {"LaunchType", "EXTERNAL"},
+                        {"Containers", containers}};
+  auto dir = config_.paths.metadata_dir(task.id);
+  if (!fs::exists(dir)) return;
+  write_file_atomic(dir / "task.json", doc.dump(2), 0644);
+}
+
+void ContainerRunner::create(const TaskRecord& task, const TaskDefinition& def,
+                             const ContainerDefinition& cd, ContainerRecord& c) {
+  OverrideContext ctx;
+  for (const auto& v : def.volumes) {
+    ctx.volume_paths[v.name] =
+        v.scratch() ? config_.paths.volume_dir(task.id, v.name).string() : v.host_source_path;
+  }
+  for (const auto& file : cd.environment_files) {
+    auto more = parse_env_file(read_file(file), file);
+    ctx.file_environment.insert(ctx.file_environment.end(), more.begin(), more.end());
+  }
+  ctx.hostname = config_.hostname;
+  ctx.cgroups_path = container_cgroup(task.id, c.name);
+  // pidMode/ipcMode "task": join the namespaces of the first container that runs.
+  for (const auto& other : task.containers) {
+    if (other.name == c.name || other.known != ContainerStatus::Running || other.pid <= 0) continue;
+    if (def.pid_mode == NamespaceMode::Task && ctx.pid_ns_path.empty()) {
+      ctx.pid_ns_path = "/proc/" + std::to_string(other.pid) + "/ns/pid";
+    }
+    if (def.ipc_mode == NamespaceMode::Task && ctx.ipc_ns_path.empty()) {
+      ctx.ipc_ns_path = "/proc/" + std::to_string(other.pid) + "/ns/ipc";
+    }
+  }
+  auto overrides = container_overrides(def, cd, ctx);
+  overrides.mounts.push_back(image::BundleMount{
+      .destination = kMetadataMount,
+      .source = config_.paths.metadata_dir(task.id).string(),
+      .readonly = true,
+  });
+  overrides.env.push_back(std::string("ECS_CONTAINER_METADATA_FILE=") + kMetadataFile);
+  overrides.env.push_back(std::string("SKIFF_METADATA_FILE=") + kMetadataFile);
+  overrides.env.push_back("SKIFF_TASK_ID=" + task.id);
+
+  auto bundle = config_.paths.bundle_dir(task.id, c.name);
+  auto shim_dir = config_.paths.shim_dir(task.id, c.name);
+  make_dirs(bundle.parent_path());
+  try {
+    images_.create_bundle(c.image, bundle, overrides, c.runtime_id);
+    ShimConfig shim;
+    shim.id = c.runtime_id;
+    shim.name = task.family + "-" + c.name;
+    shim.bundle = bundle;
+    shim.state_dir = shim_dir;
+    shim.runtime = config_.runtime_binary;
+    shim.runtime_root = config_.paths.runtime_root();
+    shim.shim_binary = config_.shim_binary;
+    shim.log_path = config_.paths.log_file(task.id, c.name);
+    switch (cd.log_configuration.driver) {
+      case LogDriver::Journald:
+        shim.log_driver = "journald";
+        break;
+      case LogDriver::JsonFile:
+      case LogDriver::Local:
+        shim.log_driver = "file";
+        break;
+    }
+    if (cd.log_configuration.max_size) {
+      shim.log_max_size = static_cast<std::uint64_t>(*cd.log_configuration.max_size);
+    }
+    if (cd.log_configuration.max_file) {
+      shim.log_max_files = static_cast<unsigned>(*cd.log_configuration.max_file);
+    }
+    make_dirs(shim.log_path.parent_path());
+    make_dirs(config_.paths.runtime_root());
+    auto started = launch_shim(shim);
+    c.shim_pid = started.shim_pid;
+    c.pid = started.container_pid;
+  } catch (...) {
+    cleanup(task, c);
+    throw;
+  }
+}
+
+void ContainerRunner::signal(const ContainerRecord& c, int sig, bool all) const {
+  runtime_.kill(c.runtime_id, sig, all);
+}
+
+std::optional<ShimInfo> ContainerRunner::shim_info(const TaskRecord& task,
+                                                   const ContainerRecord& c) const {
+  return read_shim_info(config_.paths.shim_dir(task.id, c.name));
+}
+
+std::optional<ExitStatus> ContainerRunner::exit_status(const TaskRecord& task,
+                                                       const ContainerRecord& c) const {
+  return read_exit_status(config_.paths.shim_dir(task.id, c.name));
+}
+
+bool ContainerRunner::oom_killed(const TaskRecord& task, const ContainerRecord& c) const {
+  auto s = stats(task, c);
+  return s && s->oom_kill_events > 0;
+}
+
+std::optional<cgroups::Stats> ContainerRunner::stats(const TaskRecord& task,
+                                                     const ContainerRecord& c) const {
+  try {
+    return cgroups_.open(container_cgroup(task.id, c.name))->stats();
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+void ContainerRunner::cleanup(const TaskRecord& task, const ContainerRecord& c) {
+  if (!c.runtime_id.empty()) {
+    best_effort("runtime delete", c.runtime_id, [&] { runtime_.remove(c.runtime_id); });
+  }
+  best_effort("remove bundle", c.runtime_id,
+              [&] { images_.remove_bundle(config_.paths.bundle_dir(task.id, c.name)); });
+  best_effort("remove shim state", c.runtime_id, [&] {
+    std::error_code ec;
+    fs::remove_all(config_.paths.shim_dir(task.id, c.name), ec);
+  });
+  // The runtime removes the container cgroup on delete; one left by a crash goes here.
+  std::unique_ptr<cgroups::Cgroup> leftover;
+  try {
+    leftover = cgroups_.open(container_cgroup(task.id, c.name));
+  } catch (const std::exception&) {
+    return;  // gone, as expected
+  }
+  best_effort("remove cgroup", c.runtime_id, [&] { leftover->remove(); });
+}
+
+int ContainerRunner::stop_signal(const std::string& image) const {
+  try {
+    auto resolved = images_.resolve(image);
+    const auto& cfg = resolved.config;
+    if (cfg.contains("config") && cfg["config"].is_object()) {
+      const auto& inner = cfg["config"];
+      if (auto it = inner.find("StopSignal"); it != inner.end() && it->is_string()) {
+        if (int sig = parse_signal(it->get<std::string>()); sig > 0) return sig;
+      }
+    }
+  } catch (const std::exception&) {
+    // fall through to the default
+  }
+  return SIGTERM;
+}
+
+}  // namespace skiff::agent

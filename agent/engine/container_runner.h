@@ -1,0 +1,76 @@
+// The real work behind the engine's state machine: task cgroups, bundles (image service),
+// shims (skiff-shim runs `skiff-runtime create`) and the runtime's short commands.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/engine/paths.h"
+#include "agent/engine/runtime_client.h"
+#include "agent/engine/task_record.h"
+#include "agent/shim/shim_client.h"
+#include "agent/taskdef/task_definition.h"
+#include "cgroups/cgroup.h"
+#include "cgroups/manager.h"
+#include "image/service/images.h"
+
+namespace skiff::agent {
+
+struct RunnerConfig {
+  Paths paths;
+  std::filesystem::path runtime_binary;
+  std::filesystem::path shim_binary;
+  // Task cgroups are "<cgroup_parent>/<task-id>" beneath the agent's own cgroup.
+  std::string cgroup_parent = "skiff";
+  std::string hostname;
+};
+
+class ContainerRunner {
+ public:
+  ContainerRunner(RunnerConfig config, image::Images& images);
+
+  const RunnerConfig& config() const { return config_; }
+  const RuntimeClient& runtime() const { return runtime_; }
+
+  // Creates the task's cgroup with the task-level cpu/memory limits; an existing one (an
+  // agent restart) is kept.
+  void ensure_task_cgroup(const TaskRecord& task, const TaskDefinition& def);
+  void remove_task_cgroup(const std::string& task_id);
+  // Scratch volumes and the metadata file (mounted read-only at /skiff in every container).
+  void prepare_task_dirs(const TaskRecord& task, const TaskDefinition& def);
+  void write_metadata(const TaskRecord& task);
+
+  // Bundle + shim: on return the container is CREATED and c.shim_pid / c.pid are set. On
+  // failure everything made so far is removed and skiff::Error says what failed.
+  void create(const TaskRecord& task, const TaskDefinition& def, const ContainerDefinition& cd,
+              ContainerRecord& c);
+  void start(const ContainerRecord& c) const { runtime_.start(c.runtime_id); }
+  void signal(const ContainerRecord& c, int sig, bool all = false) const;
+
+  std::optional<ShimInfo> shim_info(const TaskRecord& task, const ContainerRecord& c) const;
+  std::optional<ExitStatus> exit_status(const TaskRecord& task, const ContainerRecord& c) const;
+  // The container cgroup saw an OOM kill (read before cleanup removes the cgroup).
+  bool oom_killed(const TaskRecord& task, const ContainerRecord& c) const;
+  std::optional<cgroups::Stats> stats(const TaskRecord& task, const ContainerRecord& c) const;
+  // Removes the runtime container, the bundle (unmounting its rootfs) and the shim state.
+  // Safe on anything half-made, and repeatable.
+  void cleanup(const TaskRecord& task, const ContainerRecord& c);
+
+  // The image's StopSignal (SIGTERM if it names none or an unknown one).
+  int stop_signal(const std::string& image) const;
+
+ private:
+  std::string container_cgroup(const std::string& task_id, const std::string& name) const;
+
+  RunnerConfig config_;
+  image::Images& images_;
+  RuntimeClient runtime_;
+  cgroups::Manager cgroups_;
+};
+
+// "SIGTERM", "TERM" or "15" -> 15; 0 if unknown.
+int parse_signal(const std::string& text);
+
+}  // namespace skiff::agent

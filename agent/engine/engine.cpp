@@ -1,0 +1,562 @@
+#include "agent/engine/engine.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "agent/engine/dependencies.h"
+#include "agent/engine/restart_policy.h"
+#include "common/error.h"
+#include "image/store/digest.h"
+
+namespace skiff::agent {
+namespace {
+
+std::int64_t earliest(std::int64_t a, std::int64_t b) {
+  if (a == 0) return b;
+  if (b == 0) return a;
+  return std::min(a, b);
+}
+
+UniqueFd open_pidfd(pid_t pid) {
+  return UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+}
+
+bool readable_now(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLHUP)) != 0;
+}
+
+std::vector<std::string> probe_command(const HealthCheck& check) {
+  if (check.command.empty()) return {};
+  std::vector<std::string> rest(check.command.begin() + 1, check.command.end());
+  if (check.command[0] == "CMD-SHELL") {
+    std::string script;
+    for (const auto& part : rest) script += (script.empty() ? "" : " ") + part;
+    return {"/bin/sh", "-c", script};
+  }
+  return rest;
+}
+
+std::string exit_description(const ContainerRecord& c) {
+  if (c.exit_signal > 0) return "killed by signal " + std::to_string(c.exit_signal);
+  if (c.exit_code) return "exited with code " + std::to_string(*c.exit_code);
+  return "exited";
+}
+
+}  // namespace
+
+TaskEngine::TaskEngine(EngineConfig config, image::Images& images)
+    : config_(std::move(config)),
+      images_(images),
+      runner_(config_.runner, images),
+      store_(config_.runner.paths),
+      puller_(images, config_.pull),
+      wake_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+  if (!wake_fd_) throw_errno("eventfd", "");
+  puller_.on_done([this] { wake(); });
+}
+
+TaskEngine::~TaskEngine() {
+  stop();
+}
+
+void TaskEngine::start() {
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { loop(); });
+}
+
+void TaskEngine::stop() {
+  stopping_ = true;
+  wake();
+  if (thread_.joinable()) thread_.join();
+}
+
+void TaskEngine::wake() {
+  std::uint64_t one = 1;
+  [[maybe_unused]] auto n = ::write(wake_fd_.get(), &one, sizeof one);
+}
+
+void TaskEngine::loop() {
+  while (!stopping_) {
+    last_loop_ms_ = now_ms();
+    std::vector<pollfd> fds{{wake_fd_.get(), POLLIN, 0}};
+    std::int64_t next;
+    {
+      std::lock_guard lock(mu_);
+      next = reconcile_all();
+      for (auto& [id, t] : tasks_) {
+        for (auto& [name, live] : t->live) {
+          if (live.shim_pidfd) fds.push_back({live.shim_pidfd.get(), POLLIN, 0});
+        }
+      }
+    }
+    std::int64_t wait = next == 0 ? 1000 : std::clamp<std::int64_t>(next - now_ms(), 0, 1000);
+    ::poll(fds.data(), fds.size(), static_cast<int>(wait));
+    std::uint64_t drained;
+    [[maybe_unused]] auto n = ::read(wake_fd_.get(), &drained, sizeof drained);
+  }
+}
+
+std::int64_t TaskEngine::reconcile_all() {
+  std::int64_t next = 0;
+  for (auto& [id, t] : tasks_) {
+    try {
+      next = earliest(next, reconcile(*t));
+    } catch (const std::exception& e) {
+      // A bug or an unexpected system error in one task must not stop the others.
+      spdlog::error("task {}: {}", id, e.what());
+      next = earliest(next, now_ms() + 1000);
+    }
+  }
+  return next;
+}
+
+std::int64_t TaskEngine::reconcile(Task& t) {
+  if (t.record.known == TaskStatus::Stopped) {
+    if (t.dirty) save(t);
+    return t.dirty ? now_ms() + 1000 : 0;
+  }
+  std::int64_t next = 0;
+  for (const auto& name : start_order(t.definition)) {
+    ContainerRecord* c = t.record.container(name);
+    const ContainerDefinition* cd = t.definition.find_container(name);
+    if (c == nullptr || cd == nullptr) continue;
+    next = earliest(next, step(t, *c, *cd));
+  }
+  update_task_status(t);
+  if (t.dirty) {
+    save(t);
+    if (t.dirty) next = earliest(next, now_ms() + 1000);  // retry a failed save
+  }
+  return next;
+}
+
+bool TaskEngine::stopping(const Task& t, const ContainerRecord& c) const {
+  return t.record.desired == TaskStatus::Stopped || c.desired == ContainerStatus::Stopped;
+}
+
+std::int64_t TaskEngine::step(Task& t, ContainerRecord& c, const ContainerDefinition& cd) {
+  const std::int64_t now = now_ms();
+  Live& live = t.live[c.name];
+  switch (c.known) {
+    case ContainerStatus::None: {
+      if (stopping(t, c)) {
+        mark_stopped(t, c, "task stopped before the image was pulled");
+        return 0;
+      }
+      auto outcome = puller_.request(c.image);
+      if (outcome.state == ImagePuller::State::Ready) {
+        c.known = ContainerStatus::Pulled;
+        t.dirty = true;
+        emit(t, &c, "container");
+        return now;
+      }
+      if (outcome.state == ImagePuller::State::Failed) {
+        puller_.retry(c.image);  // a later task may try again
+        mark_stopped(t, c, "CannotPullContainerError: " + outcome.error);
+        if (c.essential)
+          request_task_stop(t, "Essential container " + c.name + " could not be pulled");
+        return now;
+      }
+      return now + 1000;  // the pull thread wakes us when it finishes
+    }
+    case ContainerStatus::Pulled: {
+      if (stopping(t, c)) {
+        mark_stopped(t, c,
+                     c.restart_count > 0 ? c.reason : "task stopped before the container started");
+        return 0;
+      }
+      auto verdict = evaluate_dependencies(cd, t.record);
+      if (verdict.state == DependencyState::Impossible) {
+        live.waiting_since_ms = 0;
+        mark_stopped(t, c, "DependencyError: " + verdict.reason);
+        if (c.essential)
+          request_task_stop(
+              t, "Essential container " + c.name + " could not start: " + verdict.reason);
+        return now;
+      }
+      if (verdict.state == DependencyState::Waiting) {
+        if (live.waiting_since_ms == 0) live.waiting_since_ms = now;
+        if (cd.start_timeout) {
+          std::int64_t deadline = live.waiting_since_ms + std::int64_t{*cd.start_timeout} * 1000;
+          if (now >= deadline) {
+            mark_stopped(t, c,
+                         "DependencyTimeout: " + verdict.reason + " not met within startTimeout " +
+                             std::to_string(*cd.start_timeout) + "s");
+            if (c.essential)
+              request_task_stop(
+                  t, "Essential container " + c.name + " timed out waiting for its dependencies");
+            return now;
+          }
+          return deadline;
+        }
+        return 0;  // a dependency's change wakes us
+      }
+      live.waiting_since_ms = 0;
+      create_and_start(t, c, cd);
+      return now;
+    }
+    case ContainerStatus::Creating:
+      // Only recovery leaves this state behind, and it resolves it; be safe anyway.
+      runner_.cleanup(t.record, c);
+      c.known = ContainerStatus::Pulled;
+      t.dirty = true;
+      return now;
+    case ContainerStatus::Created: {
+      if (stopping(t, c)) {
+        runner_.cleanup(t.record, c);
+        mark_stopped(t, c, "task stopped before the container started");
+        return now;
+      }
+      try {
+        runner_.start(c);
+      } catch (const std::exception& e) {
+        runner_.cleanup(t.record, c);
+        mark_stopped(t, c, std::string("CannotStartContainerError: ") + e.what());
+        if (c.essential) request_task_stop(t, "Essential container " + c.name + " could not start");
+        return now;
+      }
+      c.known = ContainerStatus::Running;
+      c.started_at_ms = now_ms();
+      t.dirty = true;
+      emit(t, &c, "container");
+      adopt_running(t, c, cd);
+      return now;
+    }
+    case ContainerStatus::Running: {
+      if (check_exit(t, c, cd)) return now;
+      if (stopping(t, c) || live.replacing) return progress_stop(t, c, cd);
+      if (cd.health_check) return run_health(t, c, cd);
+      return 0;
+    }
+    case ContainerStatus::Stopped:
+      return 0;
+  }
+  return 0;
+}
+
+void TaskEngine::create_and_start(Task& t, ContainerRecord& c, const ContainerDefinition& cd) {
+  if (!std::filesystem::exists(config_.runner.paths.metadata_dir(t.record.id))) {
+    runner_.prepare_task_dirs(t.record, t.definition);
+  }
+  // Intent first: recovery must find a container it might have made.
+  c.generation += 1;
+  c.runtime_id = t.record.id.substr(0, 12) + "-" + c.name + "-" + std::to_string(c.generation);
+  c.known = ContainerStatus::Creating;
+  c.exit_code.reset();
+  c.exit_signal = 0;
+  c.oom_killed = false;
+  c.kill_needed = false;
+  c.stop_requested_ms = 0;
+  c.health = Health::Unknown;
+  save(t);
+  if (t.dirty) {
+    // The intent did not reach the disk (full?): don't start what we could not find again.
+    c.known = ContainerStatus::Pulled;
+    c.generation -= 1;
+    return;
+  }
+  try {
+    runner_.ensure_task_cgroup(t.record, t.definition);
+    runner_.create(t.record, t.definition, cd, c);
+  } catch (const std::exception& e) {
+    mark_stopped(t, c, std::string("CannotCreateContainerError: ") + e.what());
+    if (c.essential)
+      request_task_stop(t, "Essential container " + c.name + " could not be created");
+    return;
+  }
+  c.known = ContainerStatus::Created;
+  t.dirty = true;
+  emit(t, &c, "container");
+  save(t);
+  try {
+    runner_.start(c);
+  } catch (const std::exception& e) {
+    runner_.cleanup(t.record, c);
+    mark_stopped(t, c, std::string("CannotStartContainerError: ") + e.what());
+    if (c.essential) request_task_stop(t, "Essential container " + c.name + " could not start");
+    return;
+  }
+  c.known = ContainerStatus::Running;
+  c.started_at_ms = now_ms();
+  t.dirty = true;
+  emit(t, &c, "container");
+  adopt_running(t, c, cd);
+  runner_.write_metadata(t.record);
+}
+
+void TaskEngine::adopt_running(Task& t, ContainerRecord& c, const ContainerDefinition& cd) {
+  Live& live = t.live[c.name];
+  if (c.shim_pid > 0) {
+    live.shim_pidfd = open_pidfd(c.shim_pid);
+    // The pid may already belong to someone else: trust the pidfd only if the shim's
+    // recorded identity still matches.
+    auto info = runner_.shim_info(t.record, c);
+    if (!info || !shim_alive(*info)) live.shim_pidfd.reset();
+  }
+  if (cd.health_check) live.health.emplace(*cd.health_check, c.started_at_ms);
+}
+
+bool TaskEngine::check_exit(Task& t, ContainerRecord& c, const ContainerDefinition& cd) {
+  Live& live = t.live[c.name];
+  bool exited;
+  if (live.shim_pidfd) {
+    exited = readable_now(live.shim_pidfd.get());
+  } else {
+    std::optional<ShimInfo> info;
+    try {
+      info = runner_.shim_info(t.record, c);
+    } catch (const std::exception&) {
+    }
+    exited = !info || !shim_alive(*info);
+    if (!exited) {
+      live.shim_pidfd = open_pidfd(info->shim_pid);
+      if (!shim_alive(*info)) exited = true;
+    }
+  }
+  if (!exited) return false;
+  std::optional<ExitStatus> status;
+  std::string vanished;
+  try {
+    status = runner_.exit_status(t.record, c);
+  } catch (const std::exception& e) {
+    vanished = std::string("the container's exit record is unreadable: ") + e.what();
+  }
+  if (!status && vanished.empty()) {
+    vanished = "the container vanished (its shim exited without recording an exit status)";
+  }
+  on_exit(t, c, cd, status, vanished);
+  return true;
+}
+
+void TaskEngine::on_exit(Task& t, ContainerRecord& c, const ContainerDefinition& cd,
+                         const std::optional<ExitStatus>& status, const std::string& vanished) {
+  Live& live = t.live[c.name];
+  live.shim_pidfd.reset();
+  if (live.probe.running()) live.probe.kill();
+  live.health.reset();
+  const bool replacing = std::exchange(live.replacing, false);
+  const std::int64_t now = now_ms();
+
+  if (status) {
+    c.exit_code = status->exit_code;
+    c.exit_signal = status->signal;
+  } else {
+    c.exit_code.reset();
+    c.exit_signal = 0;
+  }
+  c.oom_killed = runner_.oom_killed(t.record, c);
+  c.finished_at_ms = now;
+  std::string reason;
+  if (!vanished.empty()) {
+    reason = vanished;
+  } else if (c.oom_killed) {
+    reason = "OutOfMemoryError: Container killed due to memory usage";
+  } else if (c.stop_requested_ms > 0) {
+    reason = c.kill_needed
+                 ? "stopped: still running " + std::to_string(cd.stop_timeout) + "s after signal " +
+                       std::to_string(c.stop_signal) + ", killed with SIGKILL"
+                 : "stopped: exited after signal " + std::to_string(c.stop_signal) + " (" +
+                       exit_description(c) + ")";
+  } else {
+    reason = exit_description(c);
+  }
+  runner_.cleanup(t.record, c);
+  c.pid = 0;
+  c.shim_pid = 0;
+  emit(t, &c, "exit",
+       {{"exitCode", c.exit_code ? nlohmann::json(*c.exit_code) : nlohmann::json()},
+        {"reason", reason},
+        {"oomKilled", c.oom_killed},
+        {"killNeeded", c.kill_needed}});
+
+  if (!stopping(t, c)) {
+    RestartDecision decision{replacing, ""};
+    if (!replacing) decision = decide_restart(cd.restart_policy, c, now);
+    if (decision.restart) {
+      c.restart_count += 1;
+      c.known = ContainerStatus::Pulled;
+      c.reason = reason + (replacing ? "; replaced after failing its health check" : "; restarted");
+      c.health = Health::Unknown;
+      t.dirty = true;
+      emit(t, &c, "restart", {{"restartCount", c.restart_count}});
+      return;
+    }
+    if (cd.restart_policy.enabled) reason += "; not restarted: " + decision.why;
+  }
+  c.known = ContainerStatus::Stopped;
+  c.desired = ContainerStatus::Stopped;
+  c.reason = reason;
+  c.health = Health::Unknown;
+  t.dirty = true;
+  emit(t, &c, "container");
+  if (c.essential && t.record.desired == TaskStatus::Running) {
+    request_task_stop(t, "Essential container in task exited");
+  }
+}
+
+std::int64_t TaskEngine::progress_stop(Task& t, ContainerRecord& c, const ContainerDefinition& cd) {
+  Live& live = t.live[c.name];
+  const std::int64_t now = now_ms();
+  // Reverse order: wait until whatever depends on this container has stopped.
+  if (!live.replacing && !dependents_stopped(t.definition, t.record, c.name)) return 0;
+  const std::int64_t timeout_ms = std::int64_t{cd.stop_timeout} * 1000;
+  if (c.stop_requested_ms == 0) {
+    c.stop_signal = runner_.stop_signal(c.image);
+    c.stop_requested_ms = now;
+    t.dirty = true;
+    save(t);  // intent: recovery keeps counting the timeout from here
+    try {
+      runner_.signal(c, c.stop_signal);
+    } catch (const std::exception& e) {
+      spdlog::warn("container {}: {}", c.runtime_id, e.what());
+    }
+    emit(t, &c, "stopping", {{"signal", c.stop_signal}, {"stopTimeout", cd.stop_timeout}});
+    return now + timeout_ms;
+  }
+  const std::int64_t deadline = c.stop_requested_ms + timeout_ms;
+  if (!c.kill_needed && now >= deadline) {
+    c.kill_needed = true;
+    t.dirty = true;
+    save(t);
+    try {
+      runner_.signal(c, SIGKILL, true);
+    } catch (const std::exception& e) {
+      spdlog::warn("container {}: {}", c.runtime_id, e.what());
+    }
+    emit(t, &c, "kill", {{"signal", SIGKILL}});
+    return now + 1000;
+  }
+  return c.kill_needed ? now + 1000 : deadline;
+}
+
+std::int64_t TaskEngine::run_health(Task& t, ContainerRecord& c, const ContainerDefinition& cd) {
+  Live& live = t.live[c.name];
+  const std::int64_t now = now_ms();
+  if (!live.health) live.health.emplace(*cd.health_check, c.started_at_ms);
+  if (live.probe.running()) {
+    std::optional<CommandResult> result = live.probe.poll();
+    if (!result && now >= live.probe_deadline_ms) result = live.probe.kill();
+    if (!result) return now + 50;
+    Health before = c.health;
+    Health after = live.health->record(result->ok(), now);
+    if (after != before) {
+      c.health = after;
+      t.dirty = true;
+      emit(t, &c, "health", {{"output", result->output.substr(0, 512)}});
+      if (after == Health::Unhealthy && c.essential && cd.restart_policy.enabled) {
+        live.replacing = true;
+        emit(t, &c, "replace", {{"reason", "unhealthy essential container with restartPolicy"}});
+      }
+      runner_.write_metadata(t.record);
+    }
+    return live.replacing ? now : live.health->next_due_ms();
+  }
+  if (now >= live.health->next_due_ms()) {
+    try {
+      live.probe = AsyncCommand::spawn(
+          runner_.runtime().exec_argv(c.runtime_id, probe_command(*cd.health_check)), 4096);
+      live.probe_deadline_ms = now + std::int64_t{cd.health_check->timeout} * 1000;
+    } catch (const std::exception& e) {
+      spdlog::warn("health check of {}: {}", c.runtime_id, e.what());
+      live.health->record(false, now);
+    }
+    return now + 50;
+  }
+  return live.health->next_due_ms();
+}
+
+void TaskEngine::mark_stopped(Task& t, ContainerRecord& c, const std::string& reason) {
+  c.known = ContainerStatus::Stopped;
+  c.desired = ContainerStatus::Stopped;
+  c.reason = reason;
+  c.finished_at_ms = now_ms();
+  t.dirty = true;
+  emit(t, &c, "container");
+}
+
+void TaskEngine::request_task_stop(Task& t, const std::string& reason) {
+  if (t.record.desired == TaskStatus::Stopped) return;
+  t.record.desired = TaskStatus::Stopped;
+  if (t.record.stopped_reason.empty()) t.record.stopped_reason = reason;
+  for (auto& c : t.record.containers) c.desired = ContainerStatus::Stopped;
+  t.dirty = true;
+  emit(t, nullptr, "task", {{"reason", reason}});
+}
+
+void TaskEngine::update_task_status(Task& t) {
+  bool all_stopped = std::all_of(t.record.containers.begin(), t.record.containers.end(),
+                                 [](const auto& c) { return c.known == ContainerStatus::Stopped; });
+  if (all_stopped) {
+    if (t.record.known != TaskStatus::Stopped) finish_task(t);
+    return;
+  }
+  if (t.record.known == TaskStatus::Pending) {
+    bool essentials_running = true;
+    for (const auto& c : t.record.containers) {
+      if (c.essential && c.known != ContainerStatus::Running) essentials_running = false;
+    }
+    if (essentials_running) {
+      t.record.known = TaskStatus::Running;
+      t.record.started_at_ms = now_ms();
+      t.dirty = true;
+      emit(t, nullptr, "task");
+      runner_.write_metadata(t.record);
+    }
+  }
+}
+
+void TaskEngine::finish_task(Task& t) {
+  t.record.known = TaskStatus::Stopped;
+  t.record.desired = TaskStatus::Stopped;
+  if (t.record.stopped_reason.empty()) t.record.stopped_reason = "All containers exited";
+  t.record.stopped_at_ms = now_ms();
+  t.live.clear();
+  runner_.remove_task_cgroup(t.record.id);
+  t.dirty = true;
+  emit(t, nullptr, "task", {{"reason", t.record.stopped_reason}});
+  try {
+    runner_.write_metadata(t.record);
+  } catch (const std::exception&) {
+  }
+}
+
+void TaskEngine::save(Task& t) {
+  try {
+    store_.save(t.record);
+    t.dirty = false;
+  } catch (const std::exception& e) {
+    t.dirty = true;
+    spdlog::error("task {}: cannot save state: {}", t.record.id, e.what());
+    events_.publish({{"type", "error"}, {"taskId", t.record.id}, {"message", e.what()}});
+  }
+}
+
+void TaskEngine::emit(const Task& t, const ContainerRecord* c, const std::string& type,
+                      nlohmann::json extra) {
+  nlohmann::json e = {{"type", type},
+                      {"taskId", t.record.id},
+                      {"family", t.record.family},
+                      {"taskKnownStatus", to_string(t.record.known)},
+                      {"taskDesiredStatus", to_string(t.record.desired)}};
+  if (c != nullptr) {
+    e["container"] = c->name;
+    e["knownStatus"] = to_string(c->known);
+    e["health"] = to_string(c->health);
+    if (!c->reason.empty()) e["reason"] = c->reason;
+  }
+  if (extra.is_object()) e.update(extra);
+  spdlog::info("{} {}{}: {}", type, t.record.id.substr(0, 12), c ? "/" + c->name : "",
+               c ? std::string(to_string(c->known)) : std::string(to_string(t.record.known)));
+  events_.publish(std::move(e));
+}
+
+}  // namespace skiff::agent

@@ -1,0 +1,136 @@
+// The task engine: keeps every task's containers in their desired state.
+//
+// One thread owns all state changes (the loop in engine.cpp). Requests from the local API
+// or a control plane only change desired state under the lock and wake the loop. Every
+// change is saved (task.json) before the action it announces, so recovery after a SIGKILL
+// finds either the old state or an intent it can finish or undo (recovery.cpp).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "agent/api/agent_service.h"
+#include "agent/engine/command.h"
+#include "agent/engine/container_runner.h"
+#include "agent/engine/event_log.h"
+#include "agent/engine/health_tracker.h"
+#include "agent/engine/image_puller.h"
+#include "agent/engine/state_store.h"
+#include "agent/engine/task_record.h"
+#include "agent/taskdef/task_definition.h"
+#include "common/unique_fd.h"
+
+namespace skiff::agent {
+
+struct EngineConfig {
+  RunnerConfig runner;
+  image::PullOptions pull;
+  int default_stop_timeout = 30;  // ECS_CONTAINER_STOP_TIMEOUT
+  std::string mode = "standalone";
+};
+
+class TaskEngine : public AgentService {
+ public:
+  TaskEngine(EngineConfig config, image::Images& images);
+  ~TaskEngine() override;
+  TaskEngine(const TaskEngine&) = delete;
+  TaskEngine& operator=(const TaskEngine&) = delete;
+
+  // Loads task.json files and reconciles them with what is really running: adopts live
+  // shims, records containers that exited or vanished, removes half-created ones. Call once,
+  // before start(). Returns problems found (unreadable files, failed cleanups).
+  std::vector<std::string> recover();
+  void start();
+  // Stops the loop; containers keep running (an agent restart must not touch them).
+  void stop();
+
+  // Adds a task with desired status RUNNING; returns its id. `source` names where the
+  // definition came from; with `unique_source`, an active task of the same source and
+  // definition is returned instead of a new one (standalone tasks dir, restarts).
+  std::string submit(const std::string& definition_json, const std::string& source,
+                     bool unique_source = false);
+  // Makes the set of tasks whose source starts with `prefix` match `files` (source -> JSON):
+  // new ones start, changed ones are replaced, vanished ones stop.
+  void sync_sources(const std::string& prefix, const std::map<std::string, std::string>& files);
+  std::size_t active_tasks() const;
+
+  // AgentService
+  nlohmann::json metadata() override;
+  nlohmann::json list_tasks() override;
+  nlohmann::json describe_task(const std::string& task_id) override;
+  nlohmann::json run_task(const std::string& definition_json, const std::string& source) override;
+  void stop_task(const std::string& task_id, const std::string& reason) override;
+  nlohmann::json task_stats(const std::string& task_id) override;
+  LogSource log_source(const std::string& task_id, const std::string& container) override;
+  ExecTarget exec_target(const std::string& task_id, const std::string& container) override;
+  std::vector<Event> events_since(std::uint64_t after_seq, std::chrono::milliseconds wait) override;
+  void drain(const std::string& reason) override;
+
+  EventLog& events() { return events_; }
+  // When the loop last went round (ms since the epoch): the watchdog checks it is alive.
+  std::int64_t last_loop_ms() const { return last_loop_ms_.load(); }
+
+ private:
+  // What the loop keeps per container and never saves: it is rebuilt after a restart.
+  struct Live {
+    UniqueFd shim_pidfd;
+    std::optional<HealthTracker> health;
+    AsyncCommand probe;
+    std::int64_t probe_deadline_ms = 0;
+    std::int64_t waiting_since_ms = 0;
+    bool replacing = false;  // unhealthy: stop, then start again
+  };
+  struct Task {
+    TaskRecord record;
+    TaskDefinition definition;
+    std::map<std::string, Live> live;  // by container name
+    bool dirty = false;
+  };
+
+  void loop();
+  void wake();
+  std::int64_t reconcile_all();
+  // Returns the earliest time (ms) this task wants to be looked at again, or 0.
+  std::int64_t reconcile(Task& t);
+  std::int64_t step(Task& t, ContainerRecord& c, const ContainerDefinition& cd);
+  void create_and_start(Task& t, ContainerRecord& c, const ContainerDefinition& cd);
+  void adopt_running(Task& t, ContainerRecord& c, const ContainerDefinition& cd);
+  bool check_exit(Task& t, ContainerRecord& c, const ContainerDefinition& cd);
+  void on_exit(Task& t, ContainerRecord& c, const ContainerDefinition& cd,
+               const std::optional<ExitStatus>& status, const std::string& vanished);
+  std::int64_t progress_stop(Task& t, ContainerRecord& c, const ContainerDefinition& cd);
+  std::int64_t run_health(Task& t, ContainerRecord& c, const ContainerDefinition& cd);
+  void mark_stopped(Task& t, ContainerRecord& c, const std::string& reason);
+  void request_task_stop(Task& t, const std::string& reason);
+  void update_task_status(Task& t);
+  void finish_task(Task& t);
+  void recover_container(Task& t, ContainerRecord& c, std::vector<std::string>& problems);
+
+  void save(Task& t);
+  void emit(const Task& t, const ContainerRecord* c, const std::string& type,
+            nlohmann::json extra = {});
+  nlohmann::json view(const Task& t) const;
+  Task& find(const std::string& id);
+  bool stopping(const Task& t, const ContainerRecord& c) const;
+
+  EngineConfig config_;
+  image::Images& images_;
+  ContainerRunner runner_;
+  StateStore store_;
+  ImagePuller puller_;
+  EventLog events_;
+
+  mutable std::mutex mu_;
+  std::map<std::string, std::unique_ptr<Task>> tasks_;
+  UniqueFd wake_fd_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::int64_t> last_loop_ms_{0};
+  std::thread thread_;
+};
+
+}  // namespace skiff::agent

@@ -1,0 +1,60 @@
+#include "agent/engine/image_puller.h"
+
+#include <spdlog/spdlog.h>
+
+namespace skiff::agent {
+
+ImagePuller::ImagePuller(image::Images& images, image::PullOptions options)
+    : images_(images), options_(std::move(options)) {}
+
+ImagePuller::~ImagePuller() {
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+}
+
+ImagePuller::Outcome ImagePuller::request(const std::string& ref) {
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = outcomes_.find(ref); it != outcomes_.end()) return it->second;
+  }
+  try {
+    images_.resolve(ref);
+    std::lock_guard lock(mu_);
+    return outcomes_[ref] = Outcome{State::Ready, ""};
+  } catch (const std::exception&) {
+    // not in the store: pull it
+  }
+  std::lock_guard lock(mu_);
+  outcomes_[ref] = Outcome{};
+  threads_.emplace_back([this, ref] { pull(ref); });
+  return outcomes_[ref];
+}
+
+void ImagePuller::retry(const std::string& ref) {
+  std::lock_guard lock(mu_);
+  if (auto it = outcomes_.find(ref); it != outcomes_.end() && it->second.state == State::Failed) {
+    outcomes_.erase(it);
+  }
+}
+
+void ImagePuller::pull(const std::string& ref) {
+  Outcome outcome{State::Ready, ""};
+  try {
+    spdlog::info("pulling image {}", ref);
+    auto result = image::pull_image(images_.store(), ref, options_);
+    images_.tag(result.reference, result.top);
+    spdlog::info("pulled image {} ({} blobs downloaded, {} cached)", result.reference,
+                 result.blobs_downloaded, result.blobs_cached);
+  } catch (const std::exception& e) {
+    outcome = Outcome{State::Failed, e.what()};
+    spdlog::warn("pull of {} failed: {}", ref, e.what());
+  }
+  {
+    std::lock_guard lock(mu_);
+    outcomes_[ref] = outcome;
+  }
+  if (on_done_) on_done_();
+}
+
+}  // namespace skiff::agent

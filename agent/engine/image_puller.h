@@ -1,0 +1,48 @@
+// Makes images available without blocking the engine: each missing image is pulled once,
+// in the background, and the engine polls for the outcome. An image already in the store is
+// used as is (edge hosts are often offline; the store is the source of truth).
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "image/registry/pull.h"
+#include "image/service/images.h"
+
+namespace skiff::agent {
+
+class ImagePuller {
+ public:
+  enum class State { Pending, Ready, Failed };
+  struct Outcome {
+    State state = State::Pending;
+    std::string error;
+  };
+
+  ImagePuller(image::Images& images, image::PullOptions options);
+  ~ImagePuller();  // joins running pulls
+  ImagePuller(const ImagePuller&) = delete;
+  ImagePuller& operator=(const ImagePuller&) = delete;
+
+  // Starts a pull if needed; returns the current outcome. A failed image is retried when
+  // asked again after `retry()`.
+  Outcome request(const std::string& image);
+  void retry(const std::string& image);
+  // Sets a callback invoked (from the pull thread) when a pull finishes.
+  void on_done(std::function<void()> callback) { on_done_ = std::move(callback); }
+
+ private:
+  void pull(const std::string& image);
+
+  image::Images& images_;
+  image::PullOptions options_;
+  std::function<void()> on_done_;
+  std::mutex mu_;
+  std::map<std::string, Outcome> outcomes_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace skiff::agent

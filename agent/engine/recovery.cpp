@@ -1,0 +1,101 @@
+// Start-up recovery: make the saved state true again before doing anything new.
+//
+// Each container is in one of the states the loop saves *before* acting, so there are few
+// cases. CREATING: a shim launch was in flight; keep the container if the shim made it,
+// else remove whatever half exists. CREATED/RUNNING: leave it to the loop, which adopts a
+// live shim or reads the exit record of a dead one (or reports the container vanished).
+// Runtime containers that no task knows about are removed, so nothing is orphaned.
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <set>
+#include <system_error>
+
+#include "agent/engine/engine.h"
+#include "common/error.h"
+
+namespace skiff::agent {
+
+void TaskEngine::recover_container(Task& t, ContainerRecord& c,
+                                   std::vector<std::string>& problems) {
+  if (c.known != ContainerStatus::Creating) return;
+  std::optional<ShimInfo> info;
+  try {
+    info = runner_.shim_info(t.record, c);
+  } catch (const std::exception& e) {
+    problems.push_back(e.what());
+  }
+  if (info && shim_alive(*info)) {
+    std::optional<std::string> status;
+    try {
+      status = runner_.runtime().status(c.runtime_id);
+    } catch (const std::exception& e) {
+      problems.push_back(e.what());
+    }
+    if (status == "created" || status == "running" || status == "paused") {
+      c.shim_pid = info->shim_pid;
+      c.pid = info->container_pid;
+      c.known = *status == "created" ? ContainerStatus::Created : ContainerStatus::Running;
+      if (c.known == ContainerStatus::Running && c.started_at_ms == 0) c.started_at_ms = now_ms();
+      t.dirty = true;
+      emit(t, &c, "recovered", {{"action", "adopted a container created before the restart"}});
+      return;
+    }
+  }
+  // Half made: the shim may be gone, or still waiting on a create that failed.
+  runner_.cleanup(t.record, c);
+  c.known = ContainerStatus::Pulled;
+  c.shim_pid = 0;
+  c.pid = 0;
+  t.dirty = true;
+  emit(t, &c, "recovered", {{"action", "removed a half-created container"}});
+}
+
+std::vector<std::string> TaskEngine::recover() {
+  std::vector<std::string> problems;
+  auto records = store_.load_all(problems);
+  std::lock_guard lock(mu_);
+  std::set<std::string> known_ids;
+  for (auto& record : records) {
+    auto task = std::make_unique<Task>();
+    try {
+      ParseOptions options;
+      options.default_stop_timeout = config_.default_stop_timeout;
+      task->definition = parse_task_definition(record.definition.dump(), record.source, options);
+    } catch (const std::exception& e) {
+      problems.push_back("task " + record.id + ": " + e.what());
+      continue;
+    }
+    task->record = std::move(record);
+    for (auto& c : task->record.containers) {
+      recover_container(*task, c, problems);
+      if (c.known == ContainerStatus::Created || c.known == ContainerStatus::Running) {
+        known_ids.insert(c.runtime_id);
+      }
+    }
+    if (task->dirty) save(*task);
+    std::string id = task->record.id;
+    tasks_.emplace(id, std::move(task));
+  }
+  // Containers in our runtime root that no task owns: a crash between runtime and state.
+  std::error_code ec;
+  auto root = config_.runner.paths.runtime_root();
+  if (std::filesystem::is_directory(root, ec)) {
+    for (const auto& entry : std::filesystem::directory_iterator(root, ec)) {
+      std::string id = entry.path().filename().string();
+      if (!entry.is_directory() || known_ids.contains(id)) continue;
+      try {
+        runner_.runtime().remove(id);
+        spdlog::warn("removed orphaned container {}", id);
+        events_.publish({{"type", "orphan"}, {"runtimeId", id}});
+      } catch (const std::exception& e) {
+        problems.push_back(e.what());
+      }
+    }
+  }
+  for (const auto& p : problems) spdlog::warn("recovery: {}", p);
+  events_.publish({{"type", "recovered"}, {"tasks", tasks_.size()}});
+  return problems;
+}
+
+}  // namespace skiff::agent

@@ -1,0 +1,18 @@
+// Crash-safe file replacement: readers see the old content or the new, never a mix.
+//
+// The data goes to a temporary file in the same directory, which is fsync'd and renamed
+// over the target; the directory is fsync'd too so the rename survives a power cut. On any
+// failure (ENOSPC included) the temporary file is removed and the old file stays intact.
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <string_view>
+
+namespace skiff {
+
+void write_file_atomic(const std::filesystem::path& path, std::string_view data,
+                       mode_t mode = 0644);
+
+}  // namespace skiff
