@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -58,13 +59,15 @@ std::string read_definition(const std::string& file) {
 
 void run(const GlobalOptions& g, const AgentArgs& a) {
   std::string body = read_definition(a.file);
+  // The engine records the source and may start its messages with it.
+  std::string source = std::filesystem::absolute(a.file).lexically_normal().native();
   json task;
   try {
-    task = AgentClient(a.socket).call(verb::post,
-                                      "/v1/tasks?source=" + url_encode("skiffctl:" + a.file), body);
+    task = AgentClient(a.socket).call(verb::post, "/v1/tasks?source=" + url_encode(source), body);
   } catch (const Error& e) {
     std::string msg = e.what();
     if (msg.rfind("cannot reach the agent", 0) == 0) throw;
+    if (msg.rfind(source + ": ", 0) == 0) msg.erase(0, source.size() + 2);
     throw Error(a.file + ": " + msg);  // the agent names the JSON path; we name the file
   }
   if (g.json) return print_json(task);
@@ -119,6 +122,12 @@ std::string number_at(const json& j, std::initializer_list<const char*> path) {
 }
 
 std::string bytes_at(const json& j, std::initializer_list<const char*> path) {
+  const json* p = &j;
+  for (const char* key : path) {
+    if (p == nullptr || !p->is_object() || !p->contains(key)) return "-";
+    p = &(*p)[key];
+  }
+  if (p->is_null()) return "max";  // the engine sends null for no limit
   std::string n = number_at(j, path);
   if (n == "-") return n;
   std::uint64_t v = std::stoull(n);

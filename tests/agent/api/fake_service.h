@@ -82,6 +82,8 @@ class FakeService : public AgentService {
   nlohmann::json run_task(const std::string& definition, const std::string& source) override {
     auto def = nlohmann::json::parse(definition);
     if (def.value("family", "") == "crash") throw std::logic_error("engine bug");
+    // The engine starts some messages with the source, as it does for files it reads.
+    if (def.value("family", "") == "sourced") throw Error(source + ": family: reserved");
     auto containers = def.value("containerDefinitions", nlohmann::json::array());
     for (std::size_t i = 0; i < containers.size(); ++i) {
       if (!containers[i].contains("image")) {
@@ -107,7 +109,8 @@ class FakeService : public AgentService {
              {{"web",
                {{"memory", {{"current", 1048576}, {"limit", 8388608}}},
                 {"cpu", {{"usageUsec", 1500000}}},
-                {"pids", {{"current", 3}}}}}}}};
+                {"pids", {{"current", 3}}}}},
+              {"side", {{"memory", {{"current", 2048}, {"limit", nullptr}}}, {"pids", 1}}}}}};
   }
   LogSource log_source(const std::string& id, const std::string& container) override {
     std::lock_guard lock(mutex_);

@@ -97,7 +97,7 @@ TEST_F(SkiffctlTest, RunPrintsTheTaskId) {
   Result r = skiffctl("run " + (dir.path() / "good.json").native());
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "t1\n");
-  EXPECT_EQ(fake.last_run_source(), "skiffctl:" + (dir.path() / "good.json").native());
+  EXPECT_EQ(fake.last_run_source(), (dir.path() / "good.json").native());
 }
 
 TEST_F(SkiffctlTest, RunWithBadFileNamesFileAndJsonPath) {
@@ -106,6 +106,9 @@ TEST_F(SkiffctlTest, RunWithBadFileNamesFileAndJsonPath) {
   Result r = skiffctl("run " + file);
   EXPECT_EQ(r.code, 1);
   EXPECT_EQ(r.err, "skiffctl: " + file + ": containerDefinitions[0].image: missing\n");
+  write_file("sourced.json", R"({"family":"sourced"})");
+  r = skiffctl("run " + (dir.path() / "sourced.json").native());
+  EXPECT_EQ(r.err, "skiffctl: " + (dir.path() / "sourced.json").native() + ": family: reserved\n");
   write_file("broken.json", "{ nope");
   r = skiffctl("run " + (dir.path() / "broken.json").native());
   EXPECT_EQ(r.code, 1);
@@ -193,6 +196,7 @@ TEST_F(SkiffctlTest, StatsEventsDrain) {
   Result r = skiffctl("stats");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("t0    web        1.50s  1.0 MiB  8.0 MiB  3"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("t0    side       -      2.0 KiB  max      1"), std::string::npos) << r.out;
   r = skiffctl("--json stats t0");
   EXPECT_EQ(json::parse(r.out)["containers"]["web"]["pids"]["current"], 3);
 
