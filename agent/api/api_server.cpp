@@ -7,6 +7,7 @@
 
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
 
 #include "agent/api/api_routes.h"
 #include "agent/api/api_streams.h"
@@ -82,7 +83,11 @@ void ApiServer::accept_loop() {
     if (r <= 0 || stopping_) continue;
     if (!(fds[0].revents & POLLIN)) continue;
     UniqueFd fd(::accept4(listener_.fd.get(), nullptr, nullptr, SOCK_CLOEXEC));
-    if (!fd) continue;  // EINTR, ECONNABORTED, EMFILE: the next round retries
+    if (!fd) {
+      // Out of fds: the pending connection stays readable, so pause instead of spinning.
+      if (errno == EMFILE || errno == ENFILE) ::poll(nullptr, 0, 100);
+      continue;  // EINTR, ECONNABORTED: the next round retries
+    }
     auto conn = std::make_unique<Connection>(std::move(fd));
     std::lock_guard lock(mutex_);
     if (connections_.size() >= options_.max_connections) {
