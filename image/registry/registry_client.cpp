@@ -76,7 +76,7 @@ HttpSettings RegistryClient::settings_for(const std::string& authority) const {
   std::string host = authority.substr(0, authority.rfind(':'));
   for (const std::string& entry : options_.insecure_registries) {
     std::string e = canonical_registry(entry);
-    if (e == canonical_registry(authority) || e == host) s.verify_tls = false;
+    if (e == canonical_registry(authority) || e == canonical_registry(host)) s.verify_tls = false;
   }
   return s;
 }
