@@ -15,7 +15,7 @@ namespace skiff::image {
 
 namespace fs = std::filesystem;
 
-void write_file_atomically(const fs::path& path, std::string_view content) {
+void write_file_atomically(const fs::path& path, std::string_view content, bool durable) {
   std::string tmpl = path.string() + ".tmp-XXXXXX";
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
@@ -37,9 +37,10 @@ void write_file_atomically(const fs::path& path, std::string_view content) {
     }
     off += static_cast<std::size_t>(n);
   }
-  if (::fsync(fd.get()) != 0) fail("fsync");
+  if (durable && ::fsync(fd.get()) != 0) fail("fsync");
   fd.reset();
   if (::rename(tmp.c_str(), path.c_str()) != 0) fail("rename");
+  if (!durable) return;
   UniqueFd dir(::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir) ::fsync(dir.get());
 }

@@ -11,7 +11,10 @@
 
 namespace skiff::image {
 
-void write_file_atomically(const std::filesystem::path& path, std::string_view content);
+// `durable` = false skips both fsyncs: still never torn for readers, but may be lost in a
+// crash (fine for files that a crash makes moot anyway, like a bundle's config.json).
+void write_file_atomically(const std::filesystem::path& path, std::string_view content,
+                           bool durable = true);
 // The whole file, or nullopt if it does not exist. Refuses files above `max` bytes.
 std::optional<std::string> read_state_file(const std::filesystem::path& path, std::size_t max);
 

@@ -128,7 +128,8 @@ BundleInfo Images::create_bundle(std::string_view ref, const fs::path& bundle_di
   leases_.put(lease);
   rollback.lease_written();
   write_file_atomically(bundle_dir / kMarker,
-                        json{{"id", bundle_id}, {"root", store_.root().string()}}.dump() + "\n");
+                        json{{"id", bundle_id}, {"root", store_.root().string()}}.dump() + "\n",
+                        /*durable=*/false);
 
   BundleInfo info{bundle_id, bundle_dir, m, img.manifest_desc.digest, 0};
   fs::path rootfs = bundle_dir / "rootfs";
@@ -158,7 +159,9 @@ BundleInfo Images::create_bundle(std::string_view ref, const fs::path& bundle_di
     }
   }
   json runtime = make_runtime_config(img.config.value("config", json::object()), overrides, rootfs);
-  write_file_atomically(bundle_dir / "config.json", runtime.dump(2) + "\n");
+  // Not fsync'd: after a crash the mount is gone and the bundle is made again; the lease
+  // (durable) is what protects the layers meanwhile.
+  write_file_atomically(bundle_dir / "config.json", runtime.dump(2) + "\n", /*durable=*/false);
   rollback.commit();
   return info;
 }
