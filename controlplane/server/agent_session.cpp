@@ -56,8 +56,11 @@ void AgentSession::do_read() {
 void AgentSession::on_read(beast::error_code ec, std::size_t) {
   if (ec) {
     // Includes message_too_big, after which Beast has already sent close 1009.
-    if (ec != websocket::error::closed) {
-      spdlog::debug("instance {}: connection ended: {}", instance_id_, ec.message());
+    if (ec == websocket::error::message_too_big) {
+      spdlog::warn("instance {}: frame over {} bytes: closed with 1009", instance_id_,
+                   protocol::kMaxFrameBytes);
+    } else if (ec != websocket::error::closed) {
+      spdlog::info("instance {}: connection ended: {}", instance_id_, ec.message());
     }
     finish();
     return;

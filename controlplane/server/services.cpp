@@ -351,12 +351,11 @@ void Controller::reconcile(Service& s, std::int64_t now) {
     prim->rolloutState = "COMPLETED";
     prim->updatedAt = iso_time(now);
     s.lastCompletedTaskDefinition = prim->taskDefinition;
+    add_event(s, fmt::format("service {} has reached a steady state (deployment {} completed)",
+                             s.name, prim->id));
     for (auto& d : s.deployments) {
       if (d.status == "ACTIVE") d.status = "INACTIVE";
     }
-    std::erase_if(s.deployments, [](const Deployment& d) { return d.status == "INACTIVE"; });
-    add_event(s, fmt::format("service {} has reached a steady state (deployment {} completed)",
-                             s.name, prim->id));
   }
   // Old deployments with no tasks left become INACTIVE.
   for (auto& d : s.deployments) {
