@@ -77,6 +77,8 @@ PruneReport Images::prune() {
   for (const auto& e : fs::directory_iterator(store_.root(), ec)) {
     std::string name = e.path().filename().string();
     if (!starts_with(name, "import-") && !starts_with(name, ".overlay-probe-")) continue;
+    // A probe interrupted between its mount and unmount: never delete below a mount.
+    if (starts_with(name, ".overlay-probe-")) unmount_if_mounted(e.path() / "m");
     fs::remove_all(e.path(), ec);
     ++report.stale_dirs_removed;
   }
