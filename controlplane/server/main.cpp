@@ -110,6 +110,9 @@ int main(int argc, char** argv) {
                     ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
     tls.use_certificate_chain_file(certs.server_cert.string());
     tls.use_private_key_file(certs.server_key.string(), ssl::context::pem);
+    // Idle agents are the common case: give their TLS buffers back between messages
+    // (about 34 KiB per connection).
+    SSL_CTX_set_mode(tls.native_handle(), SSL_MODE_RELEASE_BUFFERS);
 
     net::io_context ioc(1);
     SessionOptions sopts;

@@ -284,7 +284,10 @@ void Controller::reconcile(Service& s, std::int64_t now) {
     const bool in_primary = t.deploymentId == prim->id;
     if (!in_primary) ++old_left;
     if (t.desiredStatus != "RUNNING" || t.drainUntilMs != 0) continue;  // already leaving
-    if (in_primary && t.healthStatus != "UNHEALTHY") {
+    // Tasks on a DRAINING instance are replaced like old-deployment ones.
+    auto inst = instances_.find(t.instanceId);
+    const bool draining_host = inst != instances_.end() && inst->second.status != "ACTIVE";
+    if (in_primary && t.healthStatus != "UNHEALTHY" && !draining_host) {
       primary_active.push_back(&t);
       if (t.healthy()) ++primary_healthy;
     } else {
@@ -309,9 +312,11 @@ void Controller::reconcile(Service& s, std::int64_t now) {
       if (slack == 0) break;
       --slack;
     }
+    auto inst = instances_.find(t->instanceId);
     const auto reason =
-        t->healthStatus == "UNHEALTHY"
-            ? std::string("Task failed container health checks")
+        t->healthStatus == "UNHEALTHY" ? std::string("Task failed container health checks")
+        : inst != instances_.end() && inst->second.status != "ACTIVE"
+            ? fmt::format("Container instance {} is {}", t->instanceId, inst->second.status)
             : fmt::format("Scaling activity initiated by (deployment {})", prim->id);
     take_out_of_service(s, *t, reason, now);
   }

@@ -264,5 +264,29 @@ TEST_F(CpServices, DisconnectedInstanceTasksReplacedDuplicatesStoppedOnReturn) {
   EXPECT_TRUE(steady("web:1", 1));
 }
 
+TEST_F(CpServices, DrainingAnInstanceMovesItsServiceTasks) {
+  start();
+  auto ags = agents(3);
+  cp->admin().call("POST", "/v1/taskdefs", simple_taskdef("web", "demo:1"));
+  create_web(2, 50, 200);
+  ASSERT_TRUE(eventually([&] { return steady("web:1", 2); }));
+  const auto victim = tasks()[0];
+  const auto inst = victim["instanceId"].get<std::string>();
+  EXPECT_EQ(cp->admin().call("POST", "/v1/instances/" + inst + "/drain")["status"], "DRAINING");
+  ASSERT_TRUE(eventually([&] {
+    return cp->admin().call("GET", "/v1/tasks/" + victim["id"].get<std::string>())["lastStatus"] ==
+           "STOPPED";
+  }));
+  ASSERT_TRUE(eventually([&] {
+    int running = 0;
+    for (const auto& t : tasks()) {
+      if (t["lastStatus"] != "RUNNING") continue;
+      ++running;
+      EXPECT_NE(t["instanceId"], inst);
+    }
+    return running == 2;
+  }));
+}
+
 }  // namespace
 }  // namespace skiff::test
