@@ -153,6 +153,16 @@ void kill_container(const StateDir& dir, const std::string& id, int signal, bool
 
 void delete_container(const StateDir& dir, const std::string& id, bool force) {
   ContainerLock lock(dir.lock_file(id));
+  validate_container_id(id);
+  std::error_code exists_ec;
+  if (force && fs::is_directory(dir.container(id), exists_ec) &&
+      !fs::exists(dir.state_file(id), exists_ec)) {
+    // A `create` killed before it wrote state.json (its caller crashed): nothing in the
+    // directory can name a process, and the lock says no create is running any more.
+    fs::remove_all(dir.container(id), exists_ec);
+    if (exists_ec) throw SysError("remove", dir.container(id).string(), exists_ec.value());
+    return;
+  }
   Container c = load_container(dir, id);
   if (c.status == Status::Running || c.status == Status::Paused) {
     if (!force) {

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cctype>
 #include <system_error>
@@ -239,6 +240,42 @@ void ContainerRunner::cleanup(const TaskRecord& task, const ContainerRecord& c) 
     return;  // gone, as expected
   }
   best_effort("remove cgroup", c.runtime_id, [&] { leftover->remove(); });
+}
+
+void ContainerRunner::kill_in_flight(const std::string& id) const {
+  auto holders = [&] {
+    std::vector<pid_t> pids;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator("/proc", ec)) {
+      std::string name = e.path().filename().string();
+      if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+      pid_t pid = static_cast<pid_t>(std::stol(name));
+      if (pid == ::getpid()) continue;
+      std::string cmdline;
+      try {
+        cmdline = read_file(e.path() / "cmdline");
+      } catch (const std::exception&) {
+        continue;  // exited meanwhile
+      }
+      for (std::size_t pos = 0; pos < cmdline.size();) {
+        std::size_t end = cmdline.find('\0', pos);
+        if (end == std::string::npos) end = cmdline.size();
+        if (cmdline.compare(pos, end - pos, id) == 0) {
+          pids.push_back(pid);
+          break;
+        }
+        pos = end + 1;
+      }
+    }
+    return pids;
+  };
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    auto pids = holders();
+    if (pids.empty()) return;
+    for (pid_t pid : pids) ::kill(pid, SIGKILL);
+    ::usleep(20'000);
+  }
+  spdlog::warn("processes for {} survive SIGKILL", id);
 }
 
 int ContainerRunner::stop_signal(const std::string& image) const {

@@ -58,6 +58,10 @@ class ContainerRunner {
   // Safe on anything half-made, and repeatable.
   void cleanup(const TaskRecord& task, const ContainerRecord& c);
 
+  // SIGKILLs every process with `id` as a whole argument (a shim or `skiff-runtime create`
+  // still in flight from before an agent crash) and waits until they are gone.
+  void kill_in_flight(const std::string& id) const;
+
   // The image's StopSignal (SIGTERM if it names none or an unknown one).
   int stop_signal(const std::string& image) const;
 

@@ -42,7 +42,9 @@ void TaskEngine::recover_container(Task& t, ContainerRecord& c,
       return;
     }
   }
-  // Half made: the shim may be gone, or still waiting on a create that failed.
+  // Half made: the shim may be gone, or still in the middle of `create`; stop whatever is in
+  // flight first so nothing finishes creating after we cleaned up.
+  runner_.kill_in_flight(c.runtime_id);
   runner_.cleanup(t.record, c);
   c.known = ContainerStatus::Pulled;
   c.shim_pid = 0;

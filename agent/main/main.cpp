@@ -4,6 +4,7 @@
 // Signals: SIGTERM/SIGINT stop the agent but not the tasks (systemd's KillMode=process
 // leaves the shims alone too); SIGHUP re-reads the configuration and the tasks dir.
 #include <signal.h>
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
@@ -31,6 +32,8 @@ std::string tasks_prefix(const AgentConfig& c) {
 }
 
 int run(AgentConfig config, const std::string& config_file, bool standalone) {
+  // stderr, unbuffered line by line: systemd's journal and test harnesses both read it.
+  spdlog::set_default_logger(spdlog::stderr_logger_mt("skiff-agent"));
   spdlog::set_level(spdlog::level::from_str(config.log_level));
   Paths paths{config.state_dir, config.run_dir, config.log_dir};
   std::filesystem::create_directories(paths.agent_dir());

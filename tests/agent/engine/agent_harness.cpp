@@ -125,6 +125,12 @@ Agent::~Agent() {
     }
     kill(SIGTERM);
   }
+  if (::testing::Test::HasFailure()) {
+    std::error_code ec;
+    auto kept = fs::temp_directory_path() / (root_.filename().string() + ".agent.log");
+    fs::copy_file(root_ / "agent.log", kept, fs::copy_options::overwrite_existing, ec);
+    std::fprintf(stderr, "agent log kept at %s\n", kept.c_str());
+  }
   // Anything a failed test left: remove by our runtime root only.
   for (const auto& id : runtime_containers()) {
     std::string cmd = std::string(SKIFF_RUNTIME) + " --root " + runtime_root().string() +
