@@ -45,7 +45,7 @@ std::string container_count(const json& task) {
 
 std::string task_status(const json& task) {
   std::string known = str(task, "knownStatus");
-  if (known.empty()) known = "-";
+  if (known.empty()) known.push_back('-');  // (GCC 12 -Wrestrict misfires on = "-")
   if (known != "STOPPED" && str(task, "desiredStatus") == "STOPPED") known += " (stopping)";
   return known;
 }
