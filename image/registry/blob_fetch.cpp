@@ -15,14 +15,6 @@ namespace {
 
 constexpr std::size_t kChunk = 64 * 1024;
 
-// Exponential with jitter, so parallel downloads do not retry in lockstep.
-std::chrono::milliseconds backoff(unsigned attempt) {
-  thread_local std::minstd_rand rng(std::random_device{}());
-  unsigned base = 250u << std::min(attempt, 5u);  // 250 ms .. 8 s
-  std::uniform_int_distribution<unsigned> jitter(0, base / 2);
-  return std::chrono::milliseconds(base * 3 / 4 + jitter(rng));
-}
-
 // "bytes START-END/TOTAL" -> START, or -1.
 long long range_start(const std::string& content_range) {
   if (content_range.rfind("bytes ", 0) != 0) return -1;
@@ -34,6 +26,14 @@ long long range_start(const std::string& content_range) {
 }
 
 }  // namespace
+
+// Jitter, so parallel downloads do not retry in lockstep.
+std::chrono::milliseconds retry_delay(unsigned attempt) {
+  thread_local std::minstd_rand rng(std::random_device{}());
+  unsigned base = 250u << std::min(attempt, 5u);  // 250 ms .. 8 s
+  std::uniform_int_distribution<unsigned> jitter(0, base / 2);
+  return std::chrono::milliseconds(base * 3 / 4 + jitter(rng));
+}
 
 BlobFetchResult fetch_blob(const BlobFetch& f, const Descriptor& blob) {
   const std::string digest = blob.digest.str();
@@ -95,7 +95,7 @@ BlobFetchResult fetch_blob(const BlobFetch& f, const Descriptor& blob) {
     }
     if (f.cancel && f.cancel->load()) throw Error(fmt::format("blob {}: cancelled", digest));
     report(LayerProgress::Phase::Retrying, writer.written(), last_error);
-    std::this_thread::sleep_for(backoff(attempt));
+    std::this_thread::sleep_for(retry_delay(attempt));
   }
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 
@@ -28,5 +29,8 @@ struct BlobFetchResult {
 };
 
 BlobFetchResult fetch_blob(const BlobFetch& f, const Descriptor& blob);
+
+// Exponential backoff with jitter before retry number `attempt` (0-based): 250 ms to 8 s.
+std::chrono::milliseconds retry_delay(unsigned attempt);
 
 }  // namespace skiff::image

@@ -122,17 +122,37 @@ Downloads download_all(RegistryClient& client, ContentStore& store,
   return totals;
 }
 
+// Manifest requests get the same retries as blobs: a registry that is briefly down or
+// slow to accept should not fail a pull before it has started.
+FetchedManifest fetch_with_retries(RegistryClient& client, const std::string& reference,
+                                   unsigned retries) {
+  for (unsigned attempt = 0;; ++attempt) {
+    try {
+      return client.fetch_manifest(reference);
+    } catch (const RegistryError& e) {
+      if (!e.transient() || attempt >= retries) throw;
+    } catch (const NetworkError& e) {
+      if (attempt >= retries) {
+        throw Error(fmt::format("{}: manifest {}: giving up after {} attempts: {}", client.name(),
+                                reference, attempt + 1, e.what()));
+      }
+    }
+    std::this_thread::sleep_for(retry_delay(attempt));
+  }
+}
+
 struct Document {
   Descriptor descriptor;
   std::string body;
 };
 
 // A manifest or index by digest: from the store if we have it, else from the registry.
-Document get_by_digest(RegistryClient& client, ContentStore& store, const Descriptor& want) {
+Document get_by_digest(RegistryClient& client, ContentStore& store, const Descriptor& want,
+                       unsigned retries) {
   if (store.has(want.digest)) {
     return {want, store.read_small(want.digest, kMaxManifestSize)};
   }
-  FetchedManifest f = client.fetch_manifest(want.digest.str());
+  FetchedManifest f = fetch_with_retries(client, want.digest.str(), retries);
   if (f.body.size() != want.size) {
     throw Error(fmt::format("{}: manifest {}: {} bytes, but the index says {}", client.name(),
                             want.digest.str(), f.body.size(), want.size));
@@ -175,7 +195,7 @@ PullResult pull_image(ContentStore& store, std::string_view reference, const Pul
     std::string type = declared_type(body, "");
     top = {Descriptor{type, *ref.digest, body.size(), {}, nullptr}, std::move(body)};
   } else {
-    FetchedManifest f = client.fetch_manifest(ref.manifest_reference());
+    FetchedManifest f = fetch_with_retries(client, ref.manifest_reference(), opts.retries);
     std::string type = declared_type(f.body, f.media_type);
     top = {Descriptor{type, f.digest, f.body.size(), {}, nullptr}, std::move(f.body)};
   }
@@ -186,7 +206,7 @@ PullResult pull_image(ContentStore& store, std::string_view reference, const Pul
   if (is_index_type(top.descriptor.media_type)) {
     Index index = parse_index(top.body, where, top.descriptor.media_type);
     const Descriptor& d = choose_platform(index, wanted, where);
-    chosen = get_by_digest(client, store, d);
+    chosen = get_by_digest(client, store, d, opts.retries);
     chosen.descriptor.platform = d.platform;
   } else if (!is_manifest_type(top.descriptor.media_type)) {
     if (is_schema1_type(top.descriptor.media_type)) {

@@ -2,8 +2,11 @@
 // size limit, a body that stalls, a connection dropped mid-blob, a 503. A real registry
 // cannot do these, so a TestServer plays one. After each, the store must hold no partial
 // blob and the next pull from a real registry must work.
+#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <cstring>
@@ -11,6 +14,7 @@
 
 #include "common/error.h"
 #include "common/file_io.h"
+#include "common/unique_fd.h"
 #include "image/registry/challenge.h"
 #include "image/registry/pull.h"
 #include "registry_fixture.h"
@@ -326,6 +330,37 @@ TEST(Hostile, RedirectGetsNoCredentials) {
   EXPECT_TRUE(store.has(h.layer_digest()));
   EXPECT_EQ(h.cdn_authorization(), "");
   EXPECT_EQ(r.blobs_downloaded, 2u);
+}
+
+// A registry whose accept queue is full never completes the TCP handshake.
+TEST(Hostile, ConnectTimeout) {
+  UniqueFd listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(::bind(listener.get(), reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(listener.get(), 0), 0);
+  ASSERT_EQ(::getsockname(listener.get(), reinterpret_cast<sockaddr*>(&a), &len), 0);
+  std::vector<UniqueFd> fillers;  // never accepted: they fill the queue
+  for (int i = 0; i < 8; ++i) {
+    fillers.emplace_back(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    ::connect(fillers.back().get(), reinterpret_cast<sockaddr*>(&a), sizeof a);
+  }
+  std::string host = fmt::format("127.0.0.1:{}", ntohs(a.sin_port));
+  TempDir dir;
+  ContentStore store(dir / "store");
+  PullOptions o = fast_options(host, dir);
+  o.connect_timeout = std::chrono::milliseconds(300);
+  o.retries = 0;
+  std::string err;
+  try {
+    pull_image(store, host + "/slow", o);
+  } catch (const Error& e) {
+    err = e.what();
+  }
+  EXPECT_CONTAINS(err, "connect to " + host + ": timed out after 300 ms");
+  EXPECT_TRUE(store.list().empty());
 }
 
 // Peak RSS grows by far less than the blob: it streams to disk, never into memory.

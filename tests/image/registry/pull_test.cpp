@@ -177,8 +177,11 @@ TEST(PullHttp, Errors) {
   secure.auth_file = empty_auth_file(dir);
   err = error_of(store, reg.host() + "/layers", secure);
   EXPECT_CONTAINS(err, "TLS handshake with " + reg.host());
-  err = error_of(store, "127.0.0.1:1/layers", insecure(reg, dir));
-  EXPECT_CONTAINS(err, "127.0.0.1:1");
+  PullOptions refused = insecure(reg, dir);
+  refused.retries = 1;
+  err = error_of(store, "127.0.0.1:1/layers", refused);
+  EXPECT_CONTAINS(err, "connect to 127.0.0.1:1");
+  EXPECT_CONTAINS(err, "giving up after 2 attempts");
   err = error_of(store, "Bad/Ref", insecure(reg, dir));
   EXPECT_CONTAINS(err, "\"Bad/Ref\"");
   EXPECT_TRUE(skiff::testing::store_is_consistent(store.root()));
