@@ -95,7 +95,8 @@ void AgentClient::stream(const std::string& target,
   while (!parser.is_done()) {
     parser.get().body().data = chunk;
     parser.get().body().size = sizeof chunk;
-    http::read(stream, buffer, parser, ec);
+    // read_some, not read: read() would wait to fill `chunk`, holding back a slow follow.
+    http::read_some(stream, buffer, parser, ec);
     if (ec == http::error::need_buffer) ec = {};
     if (ec) throw Error("reading logs/events from the agent: " + ec.message());
     std::string_view got(chunk, sizeof chunk - parser.get().body().size);

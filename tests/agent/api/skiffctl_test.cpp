@@ -2,8 +2,10 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <atomic>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "agent/api/api_server.h"
 #include "tests/agent/api/fake_service.h"
@@ -141,6 +143,35 @@ TEST_F(SkiffctlTest, LogsFollowEndsWhenTheTaskHasStopped) {
   Result r = skiffctl("logs -f t0 web");
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "last words\n");
+}
+
+TEST_F(SkiffctlTest, LogsFollowPrintsLinesAsTheyComeThenEnds) {
+  write_file("t0-web.log", "2026-11-24T22:00:01Z stdout F early\n");
+  std::string cmd =
+      std::string(SKIFFCTL_BIN) + " --socket " + options.socket_path.native() + " logs -f t0 web";
+  FILE* out = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(out, nullptr);
+  std::atomic<bool> got_first{false};
+  std::string all;
+  std::thread reader([&] {
+    char line[256];
+    while (std::fgets(line, sizeof line, out) != nullptr) {
+      all += line;
+      if (all.find("later\n") != std::string::npos) got_first = true;
+    }
+  });
+  std::ofstream(dir.path() / "t0-web.log", std::ios::app)
+      << "2026-11-24T22:00:02Z stdout F later\n";
+  // The line must arrive while the task still runs (20 s guard against a hang).
+  for (int i = 0; i < 2000 && !got_first; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  bool arrived_while_running = got_first;
+  fake.mark_stopped("t0");
+  reader.join();
+  int status = ::pclose(out);
+  EXPECT_TRUE(arrived_while_running);
+  EXPECT_EQ(all, "early\nlater\n");
+  EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 TEST_F(SkiffctlTest, UnreachableAgent) {
