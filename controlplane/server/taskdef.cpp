@@ -6,6 +6,9 @@
 #include <set>
 
 #include "common/error.h"
+#ifdef SKIFF_CP_AGENT_TASKDEF
+#include "agent/taskdef/task_definition.h"
+#endif
 
 namespace skiff::cp {
 namespace {
@@ -93,6 +96,10 @@ TaskDef parse_task_definition(const nlohmann::json& j) {
       j.contains("memory") && !j["memory"].is_null() ? parse_units(j["memory"], "memory") : sum_mem;
   td.hostPorts.assign(ports.begin(), ports.end());
   td.definition = j;
+#ifdef SKIFF_CP_AGENT_TASKDEF
+  // The agent's own parser: what it would refuse at start time is refused at registration.
+  agent::parse_task_definition(j.dump(), "taskDefinition");
+#endif
   return td;
 }
 

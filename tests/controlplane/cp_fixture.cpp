@@ -167,7 +167,8 @@ nlohmann::json simple_taskdef(const std::string& family, const std::string& imag
                               bool health_check) {
   nlohmann::json c = {
       {"name", "app"}, {"image", image}, {"essential", true}, {"cpu", 256}, {"memory", 256}};
-  if (host_port) c["portMappings"] = {{{"containerPort", 8080}, {"hostPort", host_port}}};
+  // Host networking (the agent's only mode) needs hostPort == containerPort.
+  if (host_port) c["portMappings"] = {{{"containerPort", host_port}, {"hostPort", host_port}}};
   if (health_check) {
     c["healthCheck"] = {{"command", {"CMD-SHELL", "true"}}, {"interval", 5}, {"retries", 3}};
   }
