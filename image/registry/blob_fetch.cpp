@@ -14,6 +14,7 @@ namespace skiff::image {
 namespace {
 
 constexpr std::size_t kChunk = 64 * 1024;
+constexpr std::uint64_t kReportEvery = 512 * 1024;
 
 // "bytes START-END/TOTAL" -> START, or -1.
 long long range_start(const std::string& content_range) {
@@ -67,6 +68,7 @@ BlobFetchResult fetch_blob(const BlobFetch& f, const Descriptor& blob) {
         writer = f.store.begin_write(blob.digest, blob.size);
       }
       report(LayerProgress::Phase::Downloading, writer.written());
+      std::uint64_t last_report = writer.written();
       std::string buf(kChunk, '\0');
       while (std::size_t n = o.session->read_body(buf.data(), buf.size())) {
         if (f.cancel && f.cancel->load()) {
@@ -74,7 +76,11 @@ BlobFetchResult fetch_blob(const BlobFetch& f, const Descriptor& blob) {
         }
         result.bytes += n;
         writer.write(std::string_view(buf.data(), n));
-        report(LayerProgress::Phase::Downloading, writer.written());
+        // Progress every kReportEvery bytes, not every read: callers print it.
+        if (writer.written() - last_report >= kReportEvery) {
+          last_report = writer.written();
+          report(LayerProgress::Phase::Downloading, last_report);
+        }
       }
       try {
         writer.commit();

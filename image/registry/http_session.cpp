@@ -124,6 +124,8 @@ std::vector<std::string> HttpResponse::all(std::string_view name) const {
 
 // ---- HttpSession -----------------------------------------------------------------------
 
+constexpr std::size_t kReadSize = 64 * 1024;
+
 struct HttpSession::Impl {
   Url origin;
   HttpSettings settings;
@@ -180,6 +182,9 @@ struct HttpSession::Impl {
     tls.reset();
     plain.reset();
     buffer.clear();
+    // Beast sizes each socket read by the buffer's free capacity (at least 512 bytes):
+    // without room, bodies would arrive in tiny pieces, one write(2) each.
+    buffer.reserve(kReadSize);
     connected = false;
   }
 
