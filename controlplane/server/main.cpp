@@ -120,7 +120,11 @@ int main(int argc, char** argv) {
     sopts.idle_timeout = 3 * sopts.heartbeat;
     Server server(ioc, tls, parse_listen(listen), controller, admin_token, sopts);
     server.start();
-    { std::ofstream(data / "port") << server.port() << "\n"; }
+    {
+      // Written whole, then renamed: a reader never sees an empty file.
+      std::ofstream(data / "port.tmp") << server.port() << "\n";
+    }
+    fs::rename(data / "port.tmp", data / "port");
     spdlog::info("skiff-controlplane listening on https://{}:{} (CA {}, admin token {})",
                  listen.substr(0, listen.rfind(':')), server.port(), certs.ca_cert.string(),
                  (data / "admin.token").string());

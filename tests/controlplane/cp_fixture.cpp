@@ -55,8 +55,11 @@ void ControlPlane::start(std::uint16_t port) {
       eventually([&] { return fs::exists(port_file) || !alive(); }, std::chrono::seconds(30)))
       << this->log();
   ASSERT_TRUE(alive()) << this->log();
-  std::ifstream(port_file) >> port_;
-  ASSERT_NE(port_, 0);
+  port_ = 0;
+  ASSERT_TRUE(eventually([&] {
+    std::ifstream(port_file) >> port_;
+    return port_ != 0;
+  }));
   std::ifstream(dir_ / "data" / "admin.token") >> admin_token_;
   ASSERT_TRUE(eventually([&] {
     try {
