@@ -142,7 +142,8 @@ out=${OUT:-bench/results/image.md}
   echo "page cache dropped before each; medians. Wall, CPU (user+sys) and peak RSS from GNU"
   echo "time. skopeo $(skopeo --version | awk '{print $3}'), umoci $(umoci --version | awk '{print $3}')."
   echo "\`skiffctl image bundle\` unpacks the layers once into the layer cache and mounts an"
-  echo "overlay; \`umoci unpack\` extracts a full rootfs copy."
+  echo "overlay; \`umoci unpack\` extracts a full rootfs copy. skiffctl fsyncs every blob before"
+  echo "publishing it; skopeo's oci: layout does not."
   echo
   echo "| step | median wall s | median CPU s | median peak RSS MiB |"
   echo "|---|---|---|---|"
