@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# The README's main job (for now): set up, build, and show cgroup limits biting on real
+# Set up, build, and show cgroup limits biting on real
 # processes, first on this host's backend, then on pure cgroup v2 inside the test VM.
-# Usage (as root): scripts/demo.sh [--no-vm]
+# Usage (as root): scripts/demo-cgroups.sh [--no-vm]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ $(id -u) != 0 ]]; then
-  echo "demo.sh: run as root (it creates cgroups and may install packages)" >&2
+  echo "demo-cgroups.sh: run as root (it creates cgroups and may install packages)" >&2
   exit 1
 fi
 scripts/setup.sh

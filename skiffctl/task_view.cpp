@@ -22,6 +22,8 @@ const json& containers(const json& task) {
 }  // namespace
 
 std::string task_health(const json& task) {
+  // The agent decides (ECS: only essential containers with a health check count).
+  if (std::string h = str(task, "health"); !h.empty()) return h;
   int checked = 0, healthy = 0;
   for (const auto& c : containers(task)) {
     std::string h = str(c, "health");

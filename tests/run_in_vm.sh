@@ -20,7 +20,9 @@ if [[ ${1:-} == --systemd-delegate ]]; then
     "${vm[@]}" --systemd -- systemd-run --wait --pipe --quiet -p Delegate=yes \
         -E SKIFF_EXPECT_BACKEND=v2 -E SKIFF_REQUIRE_ROOT=1 -- "$@"
 else
-    "${vm[@]}" --env SKIFF_EXPECT_BACKEND=v2 --env SKIFF_REQUIRE_ROOT=1 -- "$@"
+    extra=()
+    [[ -n ${SKIFF_VM_EXTRA_ENV:-} ]] && extra=(--env "$SKIFF_VM_EXTRA_ENV")
+    "${vm[@]}" --env SKIFF_EXPECT_BACKEND=v2 --env SKIFF_REQUIRE_ROOT=1 ${extra[@]+"${extra[@]}"} -- "$@"
 fi
 rc=$?
 if [[ $rc == 125 ]]; then

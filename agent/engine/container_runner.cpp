@@ -63,11 +63,20 @@ ContainerRunner::ContainerRunner(RunnerConfig config, image::Images& images)
     : config_(std::move(config)),
       images_(images),
       runtime_(config_.runtime_binary, config_.paths.runtime_root()),
-      cgroups_(cgroups::Manager::for_host()) {}
+      cgroups_(cgroups::Manager::for_host(cgroups::ManagerOptions{.parent = config_.cgroup_root})) {
+}
 
 std::string ContainerRunner::container_cgroup(const std::string& task_id,
                                               const std::string& name) const {
   return config_.cgroup_parent + "/" + task_id + "/" + name;
+}
+
+std::string ContainerRunner::runtime_cgroup_path(const std::string& task_id,
+                                                 const std::string& name) const {
+  // The runtime resolves a relative path beneath its own cgroup, which is ours (the shim
+  // is our child); with an explicit root it must be absolute.
+  std::string path = container_cgroup(task_id, name);
+  return config_.cgroup_root.empty() ? path : config_.cgroup_root + "/" + path;
 }
 
 void ContainerRunner::ensure_task_cgroup(const TaskRecord& task, const TaskDefinition& def) {
@@ -133,7 +142,7 @@ void ContainerRunner::create(const TaskRecord& task, const TaskDefinition& def,
     ctx.file_environment.insert(ctx.file_environment.end(), more.begin(), more.end());
   }
   ctx.hostname = config_.hostname;
-  ctx.cgroups_path = container_cgroup(task.id, c.name);
+  ctx.cgroups_path = runtime_cgroup_path(task.id, c.name);
   // pidMode/ipcMode "task": join the namespaces of the first container that runs.
   for (const auto& other : task.containers) {
     if (other.name == c.name || other.known != ContainerStatus::Running || other.pid <= 0) continue;

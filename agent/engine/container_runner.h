@@ -24,6 +24,9 @@ struct RunnerConfig {
   std::filesystem::path shim_binary;
   // Task cgroups are "<cgroup_parent>/<task-id>" beneath the agent's own cgroup.
   std::string cgroup_parent = "skiff";
+  // Empty: beneath the agent's own cgroup (systemd's Delegate=yes). Else an absolute cgroup
+  // path delegated to us (a test VM's /ci); container cgroupsPath is then absolute too.
+  std::string cgroup_root;
   std::string hostname;
 };
 
@@ -67,6 +70,7 @@ class ContainerRunner {
 
  private:
   std::string container_cgroup(const std::string& task_id, const std::string& name) const;
+  std::string runtime_cgroup_path(const std::string& task_id, const std::string& name) const;
 
   RunnerConfig config_;
   image::Images& images_;

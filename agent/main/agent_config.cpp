@@ -60,6 +60,8 @@ void apply_settings(AgentConfig& c, const std::map<std::string, std::string>& se
       c.stop_timeout_seconds = parse_duration_seconds(value, source + ": " + key);
     } else if (key == "SKIFF_CGROUP_PARENT") {
       c.cgroup_parent = value;
+    } else if (key == "SKIFF_CGROUP_ROOT") {
+      c.cgroup_root = value;
     } else if (key == "SKIFF_INSECURE_REGISTRIES") {
       c.insecure_registries.clear();
       std::stringstream ss(value);
@@ -106,6 +108,7 @@ AgentConfig load_config(const fs::path& file, bool required) {
                                 "SKIFF_SHIM",
                                 "SKIFF_CONTAINER_STOP_TIMEOUT",
                                 "SKIFF_CGROUP_PARENT",
+                                "SKIFF_CGROUP_ROOT",
                                 "SKIFF_INSECURE_REGISTRIES",
                                 "SKIFF_REGISTRY_AUTH_FILE",
                                 "SKIFF_REGISTRY_CA_FILE",

@@ -9,6 +9,7 @@
 //   SKIFF_RUNTIME, SKIFF_SHIM     next to skiff-agent, else /usr/local/bin, else $PATH
 //   SKIFF_CONTAINER_STOP_TIMEOUT  30s  (like ECS_CONTAINER_STOP_TIMEOUT: "45s", "2m", "30")
 //   SKIFF_CGROUP_PARENT           skiff (beneath the agent's own cgroup)
+//   SKIFF_CGROUP_ROOT             "" = the agent's own cgroup; or an absolute delegated one
 //   SKIFF_INSECURE_REGISTRIES     comma-separated host[:port] reached over plain HTTP
 //   SKIFF_REGISTRY_AUTH_FILE      docker-style config.json with credentials
 //   SKIFF_REGISTRY_CA_FILE        extra CA (PEM) for registries
@@ -32,6 +33,7 @@ struct AgentConfig {
   std::filesystem::path shim;
   int stop_timeout_seconds = 30;
   std::string cgroup_parent = "skiff";
+  std::string cgroup_root;  // SKIFF_CGROUP_ROOT: an absolute, delegated cgroup (tests, VMs)
   std::vector<std::string> insecure_registries;
   std::filesystem::path registry_auth_file;
   std::filesystem::path registry_ca_file;

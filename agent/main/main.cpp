@@ -45,6 +45,7 @@ int run(AgentConfig config, const std::string& config_file, bool standalone) {
   ec.runner.runtime_binary = find_helper(config.runtime, "skiff-runtime");
   ec.runner.shim_binary = find_helper(config.shim, "skiff-shim");
   ec.runner.cgroup_parent = config.cgroup_parent;
+  ec.runner.cgroup_root = config.cgroup_root;
   ec.default_stop_timeout = config.stop_timeout_seconds;
   ec.pull.insecure_registries = config.insecure_registries;
   ec.pull.auth_file = config.registry_auth_file;

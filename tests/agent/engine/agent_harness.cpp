@@ -85,6 +85,11 @@ void import_test_image(const fs::path& image_store) {
   static std::once_flag once;
   static fs::path layout;
   std::call_once(once, [] {
+    // A layout built beforehand (the VM run builds it on the host, where umoci is fast).
+    if (const char* prebuilt = std::getenv("SKIFF_TEST_LAYOUT")) {
+      layout = prebuilt;
+      return;
+    }
     layout = fs::temp_directory_path() / ("skiff-agent-test-layout-" + std::to_string(::getpid()));
     run_capture(std::string(SKIFF_FIXTURES) + "/make-oci-layout.sh " + layout.string() + " " +
                 SKIFF_PROBE + " 2>&1");
@@ -163,6 +168,10 @@ void Agent::start(const std::vector<std::string>& extra_env) {
   argv.push_back(nullptr);
   std::vector<std::string> env_strings;
   for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
+  // In the v2 test VM only /ci is delegated to us.
+  if (const char* parent = std::getenv("SKIFF_TEST_CGROUP_PARENT")) {
+    env_strings.push_back(std::string("SKIFF_CGROUP_ROOT=") + parent);
+  }
   env_strings.insert(env_strings.end(), extra_env.begin(), extra_env.end());
   std::vector<char*> envp;
   for (auto& e : env_strings) envp.push_back(e.data());
