@@ -42,8 +42,7 @@ void ImagePuller::pull(const std::string& ref) {
   Outcome outcome{State::Ready, ""};
   try {
     spdlog::info("pulling image {}", ref);
-    auto result = image::pull_image(images_.store(), ref, options_);
-    images_.tag(result.reference, result.top);
+    auto result = images_.pull(ref, options_);
     spdlog::info("pulled image {} ({} blobs downloaded, {} cached)", result.reference,
                  result.blobs_downloaded, result.blobs_cached);
   } catch (const std::exception& e) {
