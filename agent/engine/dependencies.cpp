@@ -8,24 +8,10 @@ bool has_started(const ContainerRecord& c) {
          (c.known == ContainerStatus::Stopped && c.started_at_ms > 0);
 }
 
-std::string_view condition_name(DependencyCondition c) {
-  switch (c) {
-    case DependencyCondition::Start:
-      return "START";
-    case DependencyCondition::Complete:
-      return "COMPLETE";
-    case DependencyCondition::Success:
-      return "SUCCESS";
-    case DependencyCondition::Healthy:
-      return "HEALTHY";
-  }
-  return "?";
-}
-
 DependencyVerdict check_one(const ContainerDependency& dep, const ContainerRecord& target) {
   const bool stopped = target.known == ContainerStatus::Stopped;
   const std::string what =
-      "dependsOn " + target.name + " (" + std::string(condition_name(dep.condition)) + ")";
+      "dependsOn " + target.name + " (" + std::string(to_string(dep.condition)) + ")";
   switch (dep.condition) {
     case DependencyCondition::Start:
       if (has_started(target)) return {};

@@ -216,19 +216,7 @@ std::int64_t TaskEngine::step(Task& t, ContainerRecord& c, const ContainerDefini
         mark_stopped(t, c, "task stopped before the container started");
         return now;
       }
-      try {
-        runner_.start(c);
-      } catch (const std::exception& e) {
-        runner_.cleanup(t.record, c);
-        mark_stopped(t, c, std::string("CannotStartContainerError: ") + e.what());
-        if (c.essential) request_task_stop(t, "Essential container " + c.name + " could not start");
-        return now;
-      }
-      c.known = ContainerStatus::Running;
-      c.started_at_ms = now_ms();
-      t.dirty = true;
-      emit(t, &c, "container");
-      adopt_running(t, c, cd);
+      start_created(t, c, cd);
       return now;
     }
     case ContainerStatus::Running: {
@@ -277,20 +265,24 @@ void TaskEngine::create_and_start(Task& t, ContainerRecord& c, const ContainerDe
   t.dirty = true;
   emit(t, &c, "container");
   save(t);
+  if (start_created(t, c, cd)) runner_.write_metadata(t.record);
+}
+
+bool TaskEngine::start_created(Task& t, ContainerRecord& c, const ContainerDefinition& cd) {
   try {
     runner_.start(c);
   } catch (const std::exception& e) {
     runner_.cleanup(t.record, c);
     mark_stopped(t, c, std::string("CannotStartContainerError: ") + e.what());
     if (c.essential) request_task_stop(t, "Essential container " + c.name + " could not start");
-    return;
+    return false;
   }
   c.known = ContainerStatus::Running;
   c.started_at_ms = now_ms();
   t.dirty = true;
   emit(t, &c, "container");
   adopt_running(t, c, cd);
-  runner_.write_metadata(t.record);
+  return true;
 }
 
 void TaskEngine::adopt_running(Task& t, ContainerRecord& c, const ContainerDefinition& cd) {

@@ -99,6 +99,9 @@ class TaskEngine : public AgentService {
   std::int64_t reconcile(Task& t);
   std::int64_t step(Task& t, ContainerRecord& c, const ContainerDefinition& cd);
   void create_and_start(Task& t, ContainerRecord& c, const ContainerDefinition& cd);
+  // `skiff-runtime start`, then RUNNING; a failure stops the container (and an essential
+  // one's task). Returns whether it runs.
+  bool start_created(Task& t, ContainerRecord& c, const ContainerDefinition& cd);
   void adopt_running(Task& t, ContainerRecord& c, const ContainerDefinition& cd);
   bool check_exit(Task& t, ContainerRecord& c, const ContainerDefinition& cd);
   void on_exit(Task& t, ContainerRecord& c, const ContainerDefinition& cd,
