@@ -10,7 +10,7 @@
 # The whole run (agent, shims, runtimes, podman, conmon, runc alike) runs at nice NICE
 # (default -10), so builds sharing the host disturb both sides less; NICE=0 turns it off.
 # Root. Without BUILD_DIR it builds Release first (scripts/build.sh release). Needs curl,
-# jq, podman, umoci and busybox-static. Everything lives under one temp dir and is
+# jq, podman and busybox-static. Everything lives under one temp dir and is
 # drained, stopped by PID and unmounted at exit.
 set -euo pipefail
 nice_level=${NICE:--10}
@@ -39,7 +39,7 @@ probe=$build/tests/helpers/skiff-probe
 for b in "$agent" "$shim" "$runtime" "$skiffctl" "$probe"; do
   [[ -x $b ]] || { echo "missing $b" >&2; exit 1; }
 done
-for c in curl jq podman umoci; do
+for c in curl jq podman; do
   command -v "$c" >/dev/null || { echo "$c missing" >&2; exit 1; }
 done
 
