@@ -166,6 +166,25 @@ TEST_F(CpAgent, GarbageFramesGetErrorsOversizedFramesClose) {
   EXPECT_EQ(cp.admin().request("GET", "/v1/clusters").status, 200U);
 }
 
+TEST_F(CpAgent, MetricsShowOnTheInstance) {
+  AgentPool pool(cp);
+  auto agent = pool.add("edge", "h1", "amd64");
+  ASSERT_TRUE(agent->wait_for([](const sim::SimSnapshot& s) { return s.connected; }));
+  const auto id = cp.admin()
+                      .call("GET", "/v1/clusters/edge/instances")["instances"][0]["id"]
+                      .get<std::string>();
+  agent->send_raw(
+      R"({"type":"Metrics","seq":500,"body":{"at":"2026-11-24T22:51:20.000Z","instance":{"memoryUsedMiB":812},"tasks":[{"taskId":"t-x","memoryBytes":5}]}})");
+  ASSERT_TRUE(eventually([&] {
+    return cp.admin().call("GET", "/v1/instances/" + id)["metrics"].value("at", "") ==
+           "2026-11-24T22:51:20.000Z";
+  }));
+  auto m = cp.admin().call("GET", "/v1/instances/" + id)["metrics"];
+  EXPECT_EQ(m["instance"]["memoryUsedMiB"], 812);
+  EXPECT_EQ(m["tasks"][0]["memoryBytes"], 5);
+  EXPECT_TRUE(agent->snapshot().errors.empty());
+}
+
 TEST_F(CpAgent, TooManyErrorsClose1008) {
   AgentPool pool(cp);
   auto agent = pool.add("edge", "h1", "amd64");
