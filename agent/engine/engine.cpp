@@ -106,6 +106,7 @@ void TaskEngine::loop() {
 }
 
 std::int64_t TaskEngine::reconcile_all() {
+  forget_old_tasks();
   std::int64_t next = 0;
   for (auto& [id, t] : tasks_) {
     try {
@@ -117,6 +118,31 @@ std::int64_t TaskEngine::reconcile_all() {
     }
   }
   return next;
+}
+
+void TaskEngine::forget_old_tasks() {
+  // ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION: a stopped task stays visible for a while, then
+  // its state and logs go, so an agent that runs for months does not grow without bound.
+  const std::int64_t cutoff = now_ms() - std::int64_t{config_.task_cleanup_wait_seconds} * 1000;
+  for (auto it = tasks_.begin(); it != tasks_.end();) {
+    const TaskRecord& r = it->second->record;
+    if (r.known != TaskStatus::Stopped || it->second->dirty || r.stopped_at_ms == 0 ||
+        r.stopped_at_ms > cutoff) {
+      ++it;
+      continue;
+    }
+    try {
+      store_.remove(r.id);
+      std::error_code ec;
+      std::filesystem::remove_all(config_.runner.paths.logs / "tasks" / r.id, ec);
+    } catch (const std::exception& e) {
+      spdlog::warn("task {}: cleanup: {}", r.id, e.what());
+      ++it;
+      continue;
+    }
+    events_.publish({{"type", "forgotten"}, {"taskId", r.id}, {"family", r.family}});
+    it = tasks_.erase(it);
+  }
 }
 
 std::int64_t TaskEngine::reconcile(Task& t) {

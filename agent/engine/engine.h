@@ -31,6 +31,8 @@ struct EngineConfig {
   RunnerConfig runner;
   image::PullOptions pull;
   int default_stop_timeout = 30;  // ECS_CONTAINER_STOP_TIMEOUT
+  // ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION: how long a STOPPED task is kept (3 h).
+  int task_cleanup_wait_seconds = 3 * 3600;
   std::string mode = "standalone";
 };
 
@@ -95,6 +97,7 @@ class TaskEngine : public AgentService {
   void loop();
   void wake();
   std::int64_t reconcile_all();
+  void forget_old_tasks();
   // Returns the earliest time (ms) this task wants to be looked at again, or 0.
   std::int64_t reconcile(Task& t);
   std::int64_t step(Task& t, ContainerRecord& c, const ContainerDefinition& cd);

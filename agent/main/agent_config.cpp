@@ -23,7 +23,7 @@ int parse_duration_seconds(const std::string& text, const std::string& key) {
   for (char ch : text) {
     if (std::isdigit(static_cast<unsigned char>(ch))) {
       number = (number < 0 ? 0 : number) * 10 + (ch - '0');
-      if (number > 86400) throw Error(key + ": duration \"" + text + "\" is too long");
+      if (number > 7 * 86400) throw Error(key + ": duration \"" + text + "\" is too long");
       continue;
     }
     if (number < 0 || (ch != 's' && ch != 'm' && ch != 'h')) {
@@ -35,7 +35,7 @@ int parse_duration_seconds(const std::string& text, const std::string& key) {
   }
   if (number >= 0) total += number;  // a bare trailing number is seconds
   if (!unit_seen && number < 0) throw Error(key + ": \"" + text + "\" is not a duration");
-  if (total > 86400) throw Error(key + ": duration \"" + text + "\" is too long");
+  if (total > 7 * 86400) throw Error(key + ": duration \"" + text + "\" is too long");
   return static_cast<int>(total);
 }
 
@@ -60,6 +60,8 @@ void apply_settings(AgentConfig& c, const std::map<std::string, std::string>& se
       c.stop_timeout_seconds = parse_duration_seconds(value, source + ": " + key);
     } else if (key == "SKIFF_CGROUP_PARENT") {
       c.cgroup_parent = value;
+    } else if (key == "SKIFF_TASK_CLEANUP_WAIT") {
+      c.task_cleanup_wait_seconds = parse_duration_seconds(value, source + ": " + key);
     } else if (key == "SKIFF_CGROUP_ROOT") {
       c.cgroup_root = value;
     } else if (key == "SKIFF_INSECURE_REGISTRIES") {
@@ -109,6 +111,7 @@ AgentConfig load_config(const fs::path& file, bool required) {
                                 "SKIFF_CONTAINER_STOP_TIMEOUT",
                                 "SKIFF_CGROUP_PARENT",
                                 "SKIFF_CGROUP_ROOT",
+                                "SKIFF_TASK_CLEANUP_WAIT",
                                 "SKIFF_INSECURE_REGISTRIES",
                                 "SKIFF_REGISTRY_AUTH_FILE",
                                 "SKIFF_REGISTRY_CA_FILE",

@@ -8,6 +8,7 @@
 //   SKIFF_API_SOCKET              $SKIFF_RUN_DIR/agent.sock
 //   SKIFF_RUNTIME, SKIFF_SHIM     next to skiff-agent, else /usr/local/bin, else $PATH
 //   SKIFF_CONTAINER_STOP_TIMEOUT  30s  (like ECS_CONTAINER_STOP_TIMEOUT: "45s", "2m", "30")
+//   SKIFF_TASK_CLEANUP_WAIT       3h   (like ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION)
 //   SKIFF_CGROUP_PARENT           skiff (beneath the agent's own cgroup)
 //   SKIFF_CGROUP_ROOT             "" = the agent's own cgroup; or an absolute delegated one
 //   SKIFF_INSECURE_REGISTRIES     comma-separated host[:port] reached over plain HTTP
@@ -32,6 +33,7 @@ struct AgentConfig {
   std::filesystem::path runtime;
   std::filesystem::path shim;
   int stop_timeout_seconds = 30;
+  int task_cleanup_wait_seconds = 3 * 3600;
   std::string cgroup_parent = "skiff";
   std::string cgroup_root;  // SKIFF_CGROUP_ROOT: an absolute, delegated cgroup (tests, VMs)
   std::vector<std::string> insecure_registries;

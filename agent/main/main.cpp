@@ -47,6 +47,7 @@ int run(AgentConfig config, const std::string& config_file, bool standalone) {
   ec.runner.cgroup_parent = config.cgroup_parent;
   ec.runner.cgroup_root = config.cgroup_root;
   ec.default_stop_timeout = config.stop_timeout_seconds;
+  ec.task_cleanup_wait_seconds = config.task_cleanup_wait_seconds;
   ec.pull.insecure_registries = config.insecure_registries;
   ec.pull.auth_file = config.registry_auth_file;
   ec.pull.ca_file = config.registry_ca_file;

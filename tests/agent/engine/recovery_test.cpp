@@ -202,5 +202,25 @@ TEST(AgentRecovery, FullStateDiskGivesAClearErrorAndKeepsExistingState) {
   agent.wait_status(second, "RUNNING");
 }
 
+TEST(AgentCleanup, StoppedTasksAreForgottenAfterTheCleanupWait) {
+  Agent agent(test_root("cleanup"));
+  agent.start({"SKIFF_TASK_CLEANUP_WAIT=2s"});
+  auto id = agent.run_task(
+      task_definition("short", json::array({probe_container("app", {"exit", "0"})})));
+  agent.wait_status(id, "STOPPED");
+  EXPECT_TRUE(fs::exists(agent.state() / "agent" / "tasks" / id / "task.json"));
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (agent.request("GET", "/v1/tasks/" + id).status != 404 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(agent.request("GET", "/v1/tasks/" + id).status, 404);
+  EXPECT_FALSE(fs::exists(agent.state() / "agent" / "tasks" / id));
+  // Gone for good: a restarted agent does not bring it back.
+  agent.kill(SIGKILL);
+  agent.start();
+  EXPECT_EQ(agent.request("GET", "/v1/tasks/" + id).status, 404);
+}
+
 }  // namespace
 }  // namespace skiff::test
