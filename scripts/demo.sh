@@ -29,6 +29,13 @@ sock=$work/agent.sock
 ctl() { "$skiffctl" --socket "$sock" "$@"; }
 step() { echo; echo "=== $*"; }
 
+# Unmounts what is left beneath $work (deepest first), then removes it.
+remove_work() {
+  awk -v w="$work/" 'index($5, w) == 1 {print $5}' /proc/self/mountinfo | sort -r |
+    while read -r m; do umount -l "$m"; done
+  rm -rf "$work"
+}
+
 agent_pid=
 cleanup() {
   if [[ -n $agent_pid && $keep == 0 ]]; then
@@ -39,16 +46,14 @@ cleanup() {
     done
     kill -TERM "$agent_pid" 2>/dev/null || true
     wait "$agent_pid" 2>/dev/null || true
-    echo "demo: agent stopped, task drained"
+    remove_work
+    echo "demo: agent stopped, task drained, $work removed"
   fi
 }
 trap cleanup EXIT
 
 step "Building the demo image localhost/skiff-demo:latest (busybox-static + skiff-probe)"
-# A fresh start: unmount what an earlier demo may have left (deepest first), then remove.
-awk -v w="$work/" 'index($5, w) == 1 {print $5}' /proc/self/mountinfo | sort -r |
-  while read -r m; do umount -l "$m"; done
-rm -rf "$work"
+remove_work  # whatever an earlier --keep run left
 mkdir -p "$work/tasks.d" "$state"
 tests/fixtures/make-oci-layout.sh "$work/skiff-demo" "$bin/tests/helpers/skiff-probe" >/dev/null
 "$skiffctl" --root "$state/images" image import "$work/skiff-demo"
