@@ -8,7 +8,7 @@ ImagePuller::ImagePuller(image::Images& images, image::PullOptions options)
     : images_(images), options_(std::move(options)) {}
 
 ImagePuller::~ImagePuller() {
-  for (auto& t : threads_) {
+  for (auto& [image, t] : threads_) {
     if (t.joinable()) t.join();
   }
 }
@@ -26,8 +26,13 @@ ImagePuller::Outcome ImagePuller::request(const std::string& ref) {
     // not in the store: pull it
   }
   std::lock_guard lock(mu_);
+  // A finished pull of the same image (a retry) has stored its outcome; join it first so
+  // threads don't pile up.
+  if (auto it = threads_.find(ref); it != threads_.end() && it->second.joinable()) {
+    it->second.join();
+  }
   outcomes_[ref] = Outcome{};
-  threads_.emplace_back([this, ref] { pull(ref); });
+  threads_[ref] = std::thread([this, ref] { pull(ref); });
   return outcomes_[ref];
 }
 

@@ -42,7 +42,7 @@ class ImagePuller {
   std::function<void()> on_done_;
   std::mutex mu_;
   std::map<std::string, Outcome> outcomes_;
-  std::vector<std::thread> threads_;
+  std::map<std::string, std::thread> threads_;  // by image; joined before a new pull
 };
 
 }  // namespace skiff::agent
