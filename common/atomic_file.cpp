@@ -26,7 +26,8 @@ void write_all(int fd, std::string_view data, const std::string& path) {
 
 }  // namespace
 
-void write_file_atomic(const std::filesystem::path& path, std::string_view data, mode_t mode) {
+void write_file_atomic(const std::filesystem::path& path, std::string_view data, mode_t mode,
+                       bool durable) {
   std::filesystem::path dir = path.parent_path().empty() ? "." : path.parent_path();
   // Built step by step: GCC 12 warns (-Wrestrict, falsely) on "." + string + "...".
   std::string name = ".";
@@ -38,12 +39,13 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view data,
   try {
     if (::fchmod(fd.get(), mode) != 0) throw_errno("fchmod", tmp);
     write_all(fd.get(), data, path.string());
-    if (::fsync(fd.get()) != 0) throw_errno("fsync", path.string());
+    if (durable && ::fsync(fd.get()) != 0) throw_errno("fsync", path.string());
     if (::rename(tmp.c_str(), path.c_str()) != 0) throw_errno("rename into place", path.string());
   } catch (...) {
     ::unlink(tmp.c_str());
     throw;
   }
+  if (!durable) return;
   UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir_fd && ::fsync(dir_fd.get()) != 0) throw_errno("fsync directory", dir.string());
 }

@@ -12,7 +12,9 @@
 
 namespace skiff {
 
-void write_file_atomic(const std::filesystem::path& path, std::string_view data,
-                       mode_t mode = 0644);
+// `durable` = false skips both fsyncs: still atomic for readers, but a power cut may bring
+// back the old content (for files that are rewritten from memory anyway).
+void write_file_atomic(const std::filesystem::path& path, std::string_view data, mode_t mode = 0644,
+                       bool durable = true);
 
 }  // namespace skiff

@@ -127,7 +127,8 @@ void ContainerRunner::write_metadata(const TaskRecord& task) {
                         {"Containers", containers}};
   auto dir = config_.paths.metadata_dir(task.id);
   if (!fs::exists(dir)) return;
-  write_file_atomic(dir / "task.json", doc.dump(2), 0644);
+  // Rebuilt from task.json at every change: atomic for readers, no fsync needed.
+  write_file_atomic(dir / "task.json", doc.dump(2), 0644, /*durable=*/false);
 }
 
 void ContainerRunner::create(const TaskRecord& task, const TaskDefinition& def,

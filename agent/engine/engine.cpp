@@ -287,10 +287,11 @@ void TaskEngine::create_and_start(Task& t, ContainerRecord& c, const ContainerDe
       request_task_stop(t, "Essential container " + c.name + " could not be created");
     return;
   }
+  // Not saved here: recovery adopts a CREATING container whose shim and runtime state
+  // exist, so the next save (RUNNING) is enough.
   c.known = ContainerStatus::Created;
   t.dirty = true;
   emit(t, &c, "container");
-  save(t);
   if (start_created(t, c, cd)) runner_.write_metadata(t.record);
 }
 
