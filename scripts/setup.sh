@@ -14,8 +14,8 @@ packages=(
   busybox-static jq runc crun podman umoci iproute2 procps
   # image tests: a real registry on loopback, its htpasswd, and skopeo to push to it
   docker-registry apache2-utils skopeo openssl
-  # image bench: GNU time for peak RSS
-  time
+  # benches: GNU time for peak RSS, curl for the agent API (bench/agent)
+  time curl
   # pure cgroup-v2 test VM (scripts/vm)
   qemu-system-x86 kmod cpio xz-utils
 )
