@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "common/atomic_file.h"
 #include "common/error.h"
 
 namespace skiff::image {
@@ -16,33 +17,7 @@ namespace skiff::image {
 namespace fs = std::filesystem;
 
 void write_file_atomically(const fs::path& path, std::string_view content, bool durable) {
-  std::string tmpl = path.string() + ".tmp-XXXXXX";
-  std::vector<char> buf(tmpl.begin(), tmpl.end());
-  buf.push_back('\0');
-  UniqueFd fd(::mkostemp(buf.data(), O_CLOEXEC));
-  if (!fd) throw_errno("create", tmpl);
-  fs::path tmp(buf.data());
-  auto fail = [&](const char* op) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    throw SysError(op, tmp.string(), err);
-  };
-  if (::fchmod(fd.get(), 0644) != 0) fail("chmod");
-  std::size_t off = 0;
-  while (off < content.size()) {
-    ssize_t n = ::write(fd.get(), content.data() + off, content.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail("write");
-    }
-    off += static_cast<std::size_t>(n);
-  }
-  if (durable && ::fsync(fd.get()) != 0) fail("fsync");
-  fd.reset();
-  if (::rename(tmp.c_str(), path.c_str()) != 0) fail("rename");
-  if (!durable) return;
-  UniqueFd dir(::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir) ::fsync(dir.get());
+  write_file_atomic(path, content, 0644, durable);
 }
 
 std::optional<std::string> read_state_file(const fs::path& path, std::size_t max) {

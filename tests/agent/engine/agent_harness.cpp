@@ -16,6 +16,8 @@
 #include <sstream>
 #include <thread>
 
+#include "common/file_io.h"
+#include "common/mountinfo.h"
 #include "image/service/images.h"
 
 extern char** environ;
@@ -64,14 +66,9 @@ std::string run_capture(const std::string& cmd) {
 
 // Unmounts everything beneath `dir` (deepest first), then removes it.
 void remove_tree(const fs::path& dir) {
-  std::ifstream mi("/proc/self/mountinfo");
   std::vector<std::string> mounts;
-  std::string line;
-  while (std::getline(mi, line)) {
-    std::istringstream ss(line);
-    std::string f1, f2, f3, f4, mp;
-    ss >> f1 >> f2 >> f3 >> f4 >> mp;
-    if (mp.starts_with(dir.string() + "/")) mounts.push_back(mp);
+  for (const auto& m : parse_mountinfo_text(read_file("/proc/self/mountinfo"))) {
+    if (m.mount_point.starts_with(dir.string() + "/")) mounts.push_back(m.mount_point);
   }
   std::sort(mounts.rbegin(), mounts.rend());
   for (const auto& m : mounts) ::umount2(m.c_str(), MNT_DETACH);
