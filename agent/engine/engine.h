@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -54,8 +55,13 @@ class TaskEngine : public AgentService {
   // Adds a task with desired status RUNNING; returns its id. `source` names where the
   // definition came from; with `unique_source`, an active task of the same source and
   // definition is returned instead of a new one (standalone tasks dir, restarts).
+  // A non-empty `task_id` (a control plane's) names the task; submitting it again returns it.
   std::string submit(const std::string& definition_json, const std::string& source,
-                     bool unique_source = false);
+                     bool unique_source = false, const std::string& task_id = "");
+  // Whether a task with exactly this id exists (no prefix matching).
+  bool has_task(const std::string& task_id) const;
+  // Merged into metadata(): the control plane connection adds its state.
+  void set_metadata_extra(std::function<nlohmann::json()> extra);
   // Makes the set of tasks whose source starts with `prefix` match `files` (source -> JSON):
   // new ones start, changed ones are replaced, vanished ones stop.
   void sync_sources(const std::string& prefix, const std::map<std::string, std::string>& files);
@@ -133,6 +139,7 @@ class TaskEngine : public AgentService {
 
   mutable std::mutex mu_;
   std::map<std::string, std::unique_ptr<Task>> tasks_;
+  std::function<nlohmann::json()> metadata_extra_;
   UniqueFd wake_fd_;
   std::atomic<bool> stopping_{false};
   std::atomic<std::int64_t> last_loop_ms_{0};

@@ -46,7 +46,7 @@ std::string_view task_health(const TaskRecord& r, const TaskDefinition& def) {
 }  // namespace
 
 std::string TaskEngine::submit(const std::string& definition_json, const std::string& source,
-                               bool unique_source) {
+                               bool unique_source, const std::string& task_id) {
   ParseOptions options;
   options.default_stop_timeout = config_.default_stop_timeout;
   auto def = parse_task_definition(definition_json, source, options);
@@ -55,6 +55,7 @@ std::string TaskEngine::submit(const std::string& definition_json, const std::st
   std::string hash = image::sha256_of(definition_json).str();
 
   std::lock_guard lock(mu_);
+  if (!task_id.empty() && tasks_.count(task_id)) return task_id;
   if (unique_source) {
     for (auto& [id, t] : tasks_) {
       if (t->record.source == source && t->record.definition_hash == hash && active(t->record)) {
@@ -64,7 +65,7 @@ std::string TaskEngine::submit(const std::string& definition_json, const std::st
   }
   auto task = std::make_unique<Task>();
   TaskRecord& r = task->record;
-  r.id = random_id();
+  r.id = task_id.empty() ? random_id() : task_id;
   r.family = def.family;
   r.source = source;
   r.definition_hash = hash;
@@ -121,6 +122,16 @@ void TaskEngine::sync_sources(const std::string& prefix,
     }
   }
   wake();
+}
+
+bool TaskEngine::has_task(const std::string& task_id) const {
+  std::lock_guard lock(mu_);
+  return tasks_.count(task_id) > 0;
+}
+
+void TaskEngine::set_metadata_extra(std::function<nlohmann::json()> extra) {
+  std::lock_guard lock(mu_);
+  metadata_extra_ = std::move(extra);
 }
 
 std::size_t TaskEngine::active_tasks() const {
@@ -186,19 +197,24 @@ nlohmann::json TaskEngine::metadata() {
   ::uname(&u);
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   std::size_t running = static_cast<std::size_t>(std::count_if(
       tasks_.begin(), tasks_.end(), [](const auto& e) { return active(e.second->record); }));
-  return {{"agentVersion", "0.1.0"},
-          {"mode", config_.mode},
-          {"hostname", host},
-          {"arch", u.machine},
-          {"kernel", u.release},
-          {"stateDir", config_.runner.paths.state.string()},
-          {"runtime", config_.runner.runtime_binary.string()},
-          {"snapshotter", images_.mode() == image::SnapshotMode::kOverlay ? "overlay" : "copy"},
-          {"tasks", tasks_.size()},
-          {"activeTasks", running}};
+  nlohmann::json out = {
+      {"agentVersion", "0.1.0"},
+      {"mode", config_.mode},
+      {"hostname", host},
+      {"arch", u.machine},
+      {"kernel", u.release},
+      {"stateDir", config_.runner.paths.state.string()},
+      {"runtime", config_.runner.runtime_binary.string()},
+      {"snapshotter", images_.mode() == image::SnapshotMode::kOverlay ? "overlay" : "copy"},
+      {"tasks", tasks_.size()},
+      {"activeTasks", running}};
+  auto extra = metadata_extra_;
+  lock.unlock();  // the hook may take its own locks
+  if (extra) out.update(extra());
+  return out;
 }
 
 nlohmann::json TaskEngine::list_tasks() {

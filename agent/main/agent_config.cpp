@@ -77,6 +77,36 @@ void apply_settings(AgentConfig& c, const std::map<std::string, std::string>& se
       c.registry_ca_file = value;
     } else if (key == "SKIFF_LOG_LEVEL") {
       c.log_level = value;
+    } else if (key == "SKIFF_ENDPOINT") {
+      c.endpoint = value;
+    } else if (key == "SKIFF_CA_FILE") {
+      c.ca_file = value;
+    } else if (key == "SKIFF_ACTIVATION_ID") {
+      c.activation_id = value;
+    } else if (key == "SKIFF_ACTIVATION_CODE") {
+      c.activation_code = value;
+    } else if (key == "SKIFF_ATTRIBUTES") {
+      c.attributes.clear();
+      std::stringstream ss(value);
+      std::string item;
+      while (std::getline(ss, item, ',')) {
+        if (item.empty()) continue;
+        const auto eq = item.find('=');
+        if (eq == std::string::npos || eq == 0) {
+          throw Error(source + ": " + key + ": \"" + item + "\" is not NAME=VALUE");
+        }
+        c.attributes[item.substr(0, eq)] = item.substr(eq + 1);
+      }
+    } else if (key == "SKIFF_HOSTNAME") {
+      c.hostname = value;
+    } else if (key == "SKIFF_INSTANCE_ADDRESS") {
+      c.instance_address = value;
+    } else if (key == "SKIFF_METRICS_INTERVAL") {
+      c.metrics_interval_seconds = parse_duration_seconds(value, source + ": " + key);
+      if (c.metrics_interval_seconds < 1) throw Error(source + ": " + key + ": at least 1s");
+    } else if (key == "SKIFF_CP_IDLE_TIMEOUT") {
+      c.cp_idle_timeout_seconds = parse_duration_seconds(value, source + ": " + key);
+      if (c.cp_idle_timeout_seconds < 1) throw Error(source + ": " + key + ": at least 1s");
     } else if (key.starts_with("SKIFF_")) {
       throw Error(source + ": unknown setting " + key);
     }
@@ -115,7 +145,16 @@ AgentConfig load_config(const fs::path& file, bool required) {
                                 "SKIFF_INSECURE_REGISTRIES",
                                 "SKIFF_REGISTRY_AUTH_FILE",
                                 "SKIFF_REGISTRY_CA_FILE",
-                                "SKIFF_LOG_LEVEL"};
+                                "SKIFF_LOG_LEVEL",
+                                "SKIFF_ENDPOINT",
+                                "SKIFF_CA_FILE",
+                                "SKIFF_ACTIVATION_ID",
+                                "SKIFF_ACTIVATION_CODE",
+                                "SKIFF_ATTRIBUTES",
+                                "SKIFF_HOSTNAME",
+                                "SKIFF_INSTANCE_ADDRESS",
+                                "SKIFF_METRICS_INTERVAL",
+                                "SKIFF_CP_IDLE_TIMEOUT"};
   std::map<std::string, std::string> env;
   for (const char* key : kKeys) {
     if (const char* v = std::getenv(key)) env[key] = v;

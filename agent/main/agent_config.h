@@ -15,6 +15,16 @@
 //   SKIFF_REGISTRY_AUTH_FILE      docker-style config.json with credentials
 //   SKIFF_REGISTRY_CA_FILE        extra CA (PEM) for registries
 //   SKIFF_LOG_LEVEL               info (trace, debug, info, warn, error)
+//
+// Connected mode (docs/protocol.md), like ECS Anywhere's registration:
+//   SKIFF_ENDPOINT                https://HOST:PORT of the control plane ("" = standalone)
+//   SKIFF_CA_FILE                 the control plane's CA (pinned; the system store is not used)
+//   SKIFF_ACTIVATION_ID/_CODE     spent on the first start; then STATE/agent/registration.json
+//   SKIFF_ATTRIBUTES              NAME=VALUE,... for placement constraints
+//   SKIFF_HOSTNAME                reported host name (default: gethostname)
+//   SKIFF_INSTANCE_ADDRESS        address published in service endpoints (default: as seen)
+//   SKIFF_METRICS_INTERVAL        20s
+//   SKIFF_CP_IDLE_TIMEOUT         30s without a frame = a dead connection
 #pragma once
 
 #include <filesystem>
@@ -40,6 +50,16 @@ struct AgentConfig {
   std::filesystem::path registry_auth_file;
   std::filesystem::path registry_ca_file;
   std::string log_level = "info";
+
+  std::string endpoint;
+  std::filesystem::path ca_file;
+  std::string activation_id;
+  std::string activation_code;  // a secret: never logged
+  std::map<std::string, std::string> attributes;
+  std::string hostname;
+  std::string instance_address;
+  int metrics_interval_seconds = 20;
+  int cp_idle_timeout_seconds = 30;
 };
 
 // Applies KEY=VALUE settings; unknown SKIFF_* keys are errors naming the key and `source`.

@@ -14,9 +14,11 @@
 #include <cstdio>
 
 #include "agent/api/api_server.h"
+#include "agent/connection/control_plane_client.h"
 #include "agent/engine/engine.h"
 #include "agent/main/agent_config.h"
 #include "agent/main/tasks_dir.h"
+#include "common/error.h"
 #include "image/service/images.h"
 
 namespace {
@@ -29,6 +31,46 @@ void notify(const std::string& state) {
 
 std::string tasks_prefix(const AgentConfig& c) {
   return std::filesystem::absolute(c.tasks_dir).string() + "/";
+}
+
+// Connected mode: the saved registration, or a new one bought with the activation.
+std::unique_ptr<ControlPlaneClient> connect_control_plane(const AgentConfig& config,
+                                                          const Paths& paths, TaskEngine& engine) {
+  if (config.endpoint.empty()) return nullptr;
+  auto endpoint = parse_endpoint(config.endpoint, "SKIFF_ENDPOINT");
+  if (config.ca_file.empty()) {
+    throw skiff::Error(
+        "SKIFF_ENDPOINT is set but SKIFF_CA_FILE is not: the control plane's CA "
+        "must be pinned");
+  }
+  const auto file = paths.agent_dir() / "registration.json";
+  auto registration = load_registration(file);
+  if (!registration) {
+    if (config.activation_id.empty() || config.activation_code.empty()) {
+      throw skiff::Error("not registered yet (" + file.string() +
+                         " does not exist): set SKIFF_ACTIVATION_ID and SKIFF_ACTIVATION_CODE");
+    }
+    auto request = host_facts(config.hostname);
+    request.activationId = config.activation_id;
+    request.activationCode = config.activation_code;
+    request.attributes = config.attributes;
+    request.address = config.instance_address;
+    registration = register_instance(endpoint, config.ca_file, request);
+    save_registration(file, *registration);
+    spdlog::info("registered with {} as instance {} in cluster {}", endpoint.url(),
+                 registration->instance_id, registration->cluster);
+  }
+  ControlPlaneOptions options;
+  options.endpoint = endpoint;
+  options.ca_file = config.ca_file;
+  options.registration = *registration;
+  options.state_dir = paths.agent_dir() / "controlplane";
+  options.idle_timeout = std::chrono::seconds(config.cp_idle_timeout_seconds);
+  options.metrics_interval = std::chrono::seconds(config.metrics_interval_seconds);
+  auto client = std::make_unique<ControlPlaneClient>(options, engine);
+  auto* raw = client.get();
+  engine.set_metadata_extra([raw] { return raw->status(); });
+  return client;
 }
 
 int run(AgentConfig config, const std::string& config_file, bool standalone) {
@@ -51,13 +93,16 @@ int run(AgentConfig config, const std::string& config_file, bool standalone) {
   ec.pull.insecure_registries = config.insecure_registries;
   ec.pull.auth_file = config.registry_auth_file;
   ec.pull.ca_file = config.registry_ca_file;
-  ec.mode = standalone ? "standalone" : "connected";
+  ec.mode = config.endpoint.empty() ? "standalone" : "connected";
 
   skiff::image::Images images(paths.image_store());
   TaskEngine engine(ec, images);
   notify("STATUS=recovering tasks");
   auto problems = engine.recover();
+  // Registration comes before any task runs: a refused activation ends the agent here.
+  auto control_plane = connect_control_plane(config, paths, engine);
   engine.start();
+  if (control_plane) control_plane->start();
 
   ApiServerOptions api_options;
   api_options.socket_path = config.api_socket.empty() ? paths.api_socket() : config.api_socket;
@@ -105,6 +150,7 @@ int run(AgentConfig config, const std::string& config_file, bool standalone) {
   notify("STOPPING=1\nSTATUS=stopping (tasks keep running)");
   spdlog::info("skiff-agent stopping; tasks keep running");
   api.stop();
+  if (control_plane) control_plane->stop();
   engine.stop();
   return 0;
 }
@@ -116,6 +162,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "skiff-agent 0.1.0");
   std::string config_file = "/etc/skiff/agent.conf";
   std::string tasks_dir, state_dir, run_dir, log_dir, socket, runtime, shim, log_level;
+  std::string endpoint, ca_file, activation_id, activation_code, hostname;
+  std::vector<std::string> attributes;
   bool standalone = true;
   app.add_option("-c,--config", config_file, "configuration file (KEY=VALUE lines)");
   app.add_option("--tasks-dir", tasks_dir,
@@ -128,6 +176,13 @@ int main(int argc, char** argv) {
   app.add_option("--shim", shim, "skiff-shim binary");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error");
   app.add_flag("!--no-standalone", standalone, "don't run the tasks dir");
+  app.add_option("--endpoint", endpoint, "control plane URL, https://HOST:PORT (connected mode)");
+  app.add_option("--ca", ca_file, "the control plane's CA certificate (pinned)");
+  app.add_option("--activation-id", activation_id, "activation id (first start only)");
+  app.add_option("--activation-code", activation_code,
+                 "activation code (first start only; prefer SKIFF_ACTIVATION_CODE)");
+  app.add_option("--attribute", attributes, "NAME=VALUE placement attribute (repeatable)");
+  app.add_option("--hostname", hostname, "host name to report (default: this host's)");
   CLI11_PARSE(app, argc, argv);
 
   // Block the signals we wait for before any thread exists, so only sigtimedwait sees them.
@@ -148,6 +203,16 @@ int main(int argc, char** argv) {
     if (!runtime.empty()) flags["SKIFF_RUNTIME"] = runtime;
     if (!shim.empty()) flags["SKIFF_SHIM"] = shim;
     if (!log_level.empty()) flags["SKIFF_LOG_LEVEL"] = log_level;
+    if (!endpoint.empty()) flags["SKIFF_ENDPOINT"] = endpoint;
+    if (!ca_file.empty()) flags["SKIFF_CA_FILE"] = ca_file;
+    if (!activation_id.empty()) flags["SKIFF_ACTIVATION_ID"] = activation_id;
+    if (!activation_code.empty()) flags["SKIFF_ACTIVATION_CODE"] = activation_code;
+    if (!hostname.empty()) flags["SKIFF_HOSTNAME"] = hostname;
+    if (!attributes.empty()) {
+      std::string joined;
+      for (const auto& a : attributes) joined += (joined.empty() ? "" : ",") + a;
+      flags["SKIFF_ATTRIBUTES"] = joined;
+    }
     apply_settings(config, flags, "command line");
     return run(config, config_file, standalone);
   } catch (const std::exception& e) {

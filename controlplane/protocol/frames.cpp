@@ -75,7 +75,8 @@ Body parse_body(std::string_view type, const json& body) {
       const auto t = object_reader(arr[i], at_index(r.path(), "tasks", i));
       h.tasks.push_back(KnownTask{t.str("taskId"), t.one_of("knownStatus", kTaskStatuses),
                                   t.has("desiredSeq") ? t.u64("desiredSeq") : 0,
-                                  parse_containers(t, false)});
+                                  parse_containers(t, false),
+                                  t.opt_str("stoppedReason").value_or("")});
     }
     return h;
   }
@@ -121,10 +122,12 @@ struct BodyToJson {
   json operator()(const Hello& h) const {
     json tasks = json::array();
     for (const auto& t : h.tasks) {
-      tasks.push_back({{"taskId", t.taskId},
-                       {"knownStatus", t.knownStatus},
-                       {"desiredSeq", t.desiredSeq},
-                       {"containers", containers_json(t.containers)}});
+      json task = {{"taskId", t.taskId},
+                   {"knownStatus", t.knownStatus},
+                   {"desiredSeq", t.desiredSeq},
+                   {"containers", containers_json(t.containers)}};
+      if (!t.stoppedReason.empty()) task["stoppedReason"] = t.stoppedReason;
+      tasks.push_back(std::move(task));
     }
     return {{"instanceId", h.instanceId}, {"agentVersion", h.agentVersion}, {"tasks", tasks}};
   }

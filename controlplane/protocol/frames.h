@@ -42,6 +42,7 @@ struct KnownTask {
   std::string knownStatus;  // PENDING | RUNNING | STOPPED
   std::uint64_t desiredSeq = 0;
   std::vector<ContainerState> containers;
+  std::string stoppedReason;  // optional, for a task that stopped while disconnected
 };
 
 struct Payload {

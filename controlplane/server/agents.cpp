@@ -148,9 +148,10 @@ void Controller::on_hello(Instance& inst, Link& l, const protocol::Hello& h) {
     reported.insert(kt.taskId);
     auto it = tasks_.find(kt.taskId);
     if (it == tasks_.end() || it->second.instanceId != inst.id) continue;  // manifest omits it
-    apply_known(it->second, kt.knownStatus,
-                kt.knownStatus == "STOPPED" ? "stopped while disconnected" : "",
-                containers_json(kt.containers));
+    const auto reason = !kt.stoppedReason.empty()     ? kt.stoppedReason
+                        : kt.knownStatus == "STOPPED" ? std::string("stopped while disconnected")
+                                                      : std::string();
+    apply_known(it->second, kt.knownStatus, reason, containers_json(kt.containers));
   }
   protocol::TaskManifest manifest;
   std::vector<std::string> provisioning;

@@ -1,5 +1,5 @@
-// A small synchronous HTTPS client pinned to one CA: the admin API and /v1/register for
-// tests, the load generator and the demo. Not for production agents.
+// A small synchronous HTTPS client pinned to one CA (never the system store): the agent's
+// one-off POST /v1/register, skiffctl's control plane commands, tests and the load generator.
 #pragma once
 
 #include <cstdint>

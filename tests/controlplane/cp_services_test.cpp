@@ -77,12 +77,15 @@ std::vector<std::pair<std::int64_t, int>> healthy_timeline(const json& tasks,
   std::stable_sort(evs.begin(), evs.end(), [](const Ev& a, const Ev& b) { return a.at < b.at; });
   std::map<std::string, bool> state;
   std::vector<std::pair<std::int64_t, int>> out;
-  for (const auto& e : evs) {
-    state[e.id] = e.healthy;
-    if (e.at < from_ms) continue;
+  // Transitions share a millisecond often; count only after each millisecond's last one, or
+  // two tasks turning healthy in the same ms would read as one healthy task.
+  for (std::size_t i = 0; i < evs.size(); ++i) {
+    state[evs[i].id] = evs[i].healthy;
+    if (i + 1 < evs.size() && evs[i + 1].at == evs[i].at) continue;
+    if (evs[i].at < from_ms) continue;
     int n = 0;
     for (const auto& [id, h] : state) n += h ? 1 : 0;
-    out.emplace_back(e.at, n);
+    out.emplace_back(evs[i].at, n);
   }
   return out;
 }
