@@ -41,8 +41,15 @@ HttpsResult HttpsClient::request_raw(const std::string& method, const std::strin
   SSL_ctrl(stream.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
            const_cast<char*>(host_.c_str()));  // SSL_set_tlsext_host_name, without its C cast
   beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
-  beast::get_lowest_layer(stream).connect(
-      net::ip::tcp::endpoint(net::ip::make_address(host_), port_));
+  beast::error_code ec;
+  auto address = net::ip::make_address(host_, ec);
+  if (ec) {
+    // A host name: the first address it resolves to.
+    net::ip::tcp::resolver resolver(ioc);
+    auto results = resolver.resolve(host_, std::to_string(port_));
+    address = results.begin()->endpoint().address();
+  }
+  beast::get_lowest_layer(stream).connect(net::ip::tcp::endpoint(address, port_));
   stream.handshake(ssl::stream_base::client);
   http::request<http::string_body> req(http::string_to_verb(method), target, 11);
   req.set(http::field::host, host_);

@@ -150,8 +150,11 @@ struct SimAgent::Impl : std::enable_shared_from_this<SimAgent::Impl> {
       if (gen != self->generation) return;
       if (ec) {
         const auto& r = self->ws->reason();
-        return self->disconnected(
-            gen, 0, ec == websocket::error::closed ? std::string(r.reason) : ec.message(), r.code);
+        return self->disconnected(gen, 0,
+                                  ec == websocket::error::closed
+                                      ? std::string(r.reason.data(), r.reason.size())
+                                      : ec.message(),
+                                  r.code);
       }
       auto text = beast::buffers_to_string(self->buffer.data());
       self->buffer.consume(self->buffer.size());
