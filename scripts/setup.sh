@@ -11,7 +11,7 @@ packages=(
   libcap-dev libseccomp-dev libarchive-dev libssl-dev libboost-dev libsystemd-dev
   libsqlite3-dev
   # runtime tests: the busybox bundle (tests/fixtures), peers and clients of skiff-runtime
-  busybox-static jq runc crun podman umoci iproute2 procps
+  busybox-static jq runc crun podman catatonit umoci iproute2 procps
   # image tests: a real registry on loopback, its htpasswd, and skopeo to push to it
   docker-registry apache2-utils skopeo openssl
   # benches: GNU time for peak RSS, curl for the agent API (bench/agent)

@@ -155,6 +155,14 @@ void ContainerRunner::create(const TaskRecord& task, const TaskDefinition& def,
     }
   }
   auto overrides = container_overrides(def, cd, ctx);
+  if (cd.linux_parameters.init_process_enabled) {
+    if (config_.init_binary.empty()) {
+      throw Error("containerDefinitions[" + cd.name +
+                  "].linuxParameters.initProcessEnabled: no init binary on this host "
+                  "(install catatonit or tini, or set SKIFF_INIT)");
+    }
+    overrides.init_path = config_.init_binary.string();
+  }
   overrides.mounts.push_back(image::BundleMount{
       .destination = kMetadataMount,
       .source = config_.paths.metadata_dir(task.id).string(),

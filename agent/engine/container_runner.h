@@ -28,6 +28,9 @@ struct RunnerConfig {
   // path delegated to us (a test VM's /ci); container cgroupsPath is then absolute too.
   std::string cgroup_root;
   std::string hostname;
+  // A static init for linuxParameters.initProcessEnabled (catatonit, tini-static); empty:
+  // none on this host, and such containers fail with a reason saying so.
+  std::filesystem::path init_binary;
 };
 
 class ContainerRunner {

@@ -77,6 +77,8 @@ void apply_settings(AgentConfig& c, const std::map<std::string, std::string>& se
       c.registry_ca_file = value;
     } else if (key == "SKIFF_LOG_LEVEL") {
       c.log_level = value;
+    } else if (key == "SKIFF_INIT") {
+      c.init_binary = value;
     } else if (key == "SKIFF_ENDPOINT") {
       c.endpoint = value;
     } else if (key == "SKIFF_CA_FILE") {
@@ -146,6 +148,7 @@ AgentConfig load_config(const fs::path& file, bool required) {
                                 "SKIFF_REGISTRY_AUTH_FILE",
                                 "SKIFF_REGISTRY_CA_FILE",
                                 "SKIFF_LOG_LEVEL",
+                                "SKIFF_INIT",
                                 "SKIFF_ENDPOINT",
                                 "SKIFF_CA_FILE",
                                 "SKIFF_ACTIVATION_ID",
@@ -185,6 +188,21 @@ fs::path find_helper(const fs::path& configured, const std::string& name) {
   }
   throw Error("cannot find " + name + " (next to skiff-agent, in /usr/local/bin or $PATH); set " +
               (name == "skiff-runtime" ? "SKIFF_RUNTIME" : "SKIFF_SHIM"));
+}
+
+std::filesystem::path find_init(const std::filesystem::path& configured) {
+  if (!configured.empty()) {
+    if (::access(configured.c_str(), X_OK) != 0) {
+      throw Error("SKIFF_INIT: " + configured.string() + " is not an executable file");
+    }
+    return configured;
+  }
+  // Static builds only: the init runs inside the container's rootfs, without the host's libc.
+  for (const char* candidate :
+       {"/usr/bin/catatonit", "/usr/libexec/podman/catatonit", "/usr/bin/tini-static"}) {
+    if (::access(candidate, X_OK) == 0) return candidate;
+  }
+  return {};
 }
 
 }  // namespace skiff::agent

@@ -15,6 +15,8 @@
 //   SKIFF_REGISTRY_AUTH_FILE      docker-style config.json with credentials
 //   SKIFF_REGISTRY_CA_FILE        extra CA (PEM) for registries
 //   SKIFF_LOG_LEVEL               info (trace, debug, info, warn, error)
+//   SKIFF_INIT                    static init for initProcessEnabled (default: catatonit,
+//                                 else tini-static, where installed)
 //
 // Connected mode (docs/protocol.md), like ECS Anywhere's registration:
 //   SKIFF_ENDPOINT                https://HOST:PORT of the control plane ("" = standalone)
@@ -50,6 +52,7 @@ struct AgentConfig {
   std::filesystem::path registry_auth_file;
   std::filesystem::path registry_ca_file;
   std::string log_level = "info";
+  std::filesystem::path init_binary;  // empty: look for catatonit / tini-static
 
   std::string endpoint;
   std::filesystem::path ca_file;
@@ -69,6 +72,9 @@ void apply_settings(AgentConfig& config, const std::map<std::string, std::string
 AgentConfig load_config(const std::filesystem::path& file, bool required);
 // "30", "30s", "2m", "1m30s" -> seconds; throws naming `key`.
 int parse_duration_seconds(const std::string& text, const std::string& key);
+// The init for initProcessEnabled: `configured`, else the first installed static one;
+// empty if there is none.
+std::filesystem::path find_init(const std::filesystem::path& configured);
 // A helper binary: the configured path, else next to this executable, /usr/local/bin, $PATH.
 std::filesystem::path find_helper(const std::filesystem::path& configured, const std::string& name);
 

@@ -88,6 +88,7 @@ int run(AgentConfig config, const std::string& config_file, bool standalone) {
   ec.runner.shim_binary = find_helper(config.shim, "skiff-shim");
   ec.runner.cgroup_parent = config.cgroup_parent;
   ec.runner.cgroup_root = config.cgroup_root;
+  ec.runner.init_binary = find_init(config.init_binary);
   ec.default_stop_timeout = config.stop_timeout_seconds;
   ec.task_cleanup_wait_seconds = config.task_cleanup_wait_seconds;
   ec.pull.insecure_registries = config.insecure_registries;

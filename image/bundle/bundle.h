@@ -65,6 +65,9 @@ struct BundleOverrides {
   std::map<std::string, std::string> join_namespaces;
   // Replace the default of the same type (RLIMIT_NOFILE 1024) or add to it.
   std::vector<BundleRlimit> rlimits;
+  // A host binary (a static init such as catatonit) bound read-only at /dev/init and run in
+  // front of the command as `/dev/init -- ARGS` (docker --init, ECS initProcessEnabled).
+  std::string init_path;
   // Written to the config's annotations (task labels); the image's stop signal still wins.
   std::map<std::string, std::string> annotations;
 };

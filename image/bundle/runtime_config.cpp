@@ -89,6 +89,7 @@ std::vector<std::string> make_args(const ImageConfig& image, const BundleOverrid
   if (args.empty()) {
     throw Error("no command: config.Entrypoint and config.Cmd are empty and no override given");
   }
+  if (!o.init_path.empty()) args.insert(args.begin(), {"/dev/init", "--"});
   return args;
 }
 
@@ -181,6 +182,12 @@ json make_mounts(const BundleOverrides& o) {
                      {"type", m.type},
                      {"source", m.source},
                      {"options", options}});
+  }
+  if (!o.init_path.empty()) {
+    extra.push_back({{"destination", "/dev/init"},
+                     {"type", "bind"},
+                     {"source", o.init_path},
+                     {"options", {"bind", "ro", "nosuid", "nodev"}}});
   }
   // A task's own mount on a standard destination (a bigger /dev/shm) replaces the default.
   json out = json::array();

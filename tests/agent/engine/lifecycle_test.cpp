@@ -72,6 +72,29 @@ TEST_F(AgentLifecycle, IgnoredSigtermIsFollowedBySigkillAfterStopTimeout) {
   EXPECT_NE(s["reason"].get<std::string>().find("SIGKILL"), std::string::npos) << s;
 }
 
+TEST_F(AgentLifecycle, InitProcessEnabledRunsTheHostsInitAsPid1) {
+  // catatonit comes with podman (scripts/setup.sh); the agent finds it by itself.
+  auto c = probe_container("app", {});
+  c["command"] = json::array({"sh", "-c", "tr '\\0' ' ' </proc/1/cmdline; echo; sleep 600"});
+  c["linuxParameters"] = {{"initProcessEnabled", true}};
+  c["stopTimeout"] = 5;
+  auto id = agent().run_task(task_definition("init", json::array({c})));
+  agent().wait_status(id, "RUNNING");
+  std::string log;
+  agent().wait_task(
+      id,
+      [&](const json&) {
+        log = agent().request("GET", "/v1/tasks/" + id + "/containers/app/logs").body;
+        return log.find("/dev/init") != std::string::npos;
+      },
+      20s, "PID 1's command line in the log");
+  EXPECT_NE(log.find("/dev/init -- sh -c"), std::string::npos) << log;
+  // The init forwards SIGTERM to the shell, so the stop is graceful, not a SIGKILL.
+  agent().stop_task(id);
+  auto t = agent().wait_status(id, "STOPPED", 30s);
+  EXPECT_FALSE(container(t, "app")["killNeeded"].get<bool>()) << t.dump(1);
+}
+
 TEST_F(AgentLifecycle, EssentialContainerExitStopsTheTask) {
   auto worker = probe_container("worker", {"sleep"});
   worker["stopTimeout"] = 2;

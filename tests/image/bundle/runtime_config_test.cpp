@@ -139,6 +139,25 @@ TEST_F(RuntimeConfigTest, CommandOverrideReplacesCmdOnly) {
             (std::vector<std::string>{"/docker-entrypoint.sh", "nginx", "-t"}));
 }
 
+TEST_F(RuntimeConfigTest, InitRunsInFrontOfTheCommandFromAReadOnlyBind) {
+  BundleOverrides o;
+  o.command = std::vector<std::string>{"nginx", "-t"};
+  o.init_path = "/usr/bin/catatonit";
+  const json c = make_runtime_config(entrypoint_image(), o, rootfs_.path());
+  EXPECT_EQ(strings(c["process"]["args"]),
+            (std::vector<std::string>{"/dev/init", "--", "/docker-entrypoint.sh", "nginx", "-t"}));
+  const auto init = std::find_if(c["mounts"].begin(), c["mounts"].end(),
+                                 [](const json& m) { return m["destination"] == "/dev/init"; });
+  ASSERT_NE(init, c["mounts"].end()) << c["mounts"].dump(1);
+  EXPECT_EQ((*init)["source"], "/usr/bin/catatonit");
+  const auto options = strings((*init)["options"]);
+  EXPECT_NE(std::find(options.begin(), options.end(), "ro"), options.end());
+  // After /dev's tmpfs, or the tmpfs would hide it.
+  const auto dev = std::find_if(c["mounts"].begin(), c["mounts"].end(),
+                                [](const json& m) { return m["destination"] == "/dev"; });
+  EXPECT_LT(dev - c["mounts"].begin(), init - c["mounts"].begin());
+}
+
 TEST_F(RuntimeConfigTest, EntrypointOverrideDropsImageCmd) {
   BundleOverrides o;
   o.entrypoint = std::vector<std::string>{"/bin/sh"};
