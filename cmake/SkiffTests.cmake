@@ -1,4 +1,4 @@
-# skiff_add_gtest(NAME SOURCES... LIBS... LABELS... [ROOT])
+# skiff_add_gtest(NAME SOURCES... LIBS... LABELS... [ROOT] [TIMEOUT SECONDS])
 #
 # Registers every GoogleTest case as its own CTest test, labelled so `ctest -L cgroups`
 # runs one area. ROOT tests link a main that skips visibly (exit 77, "Not Run" in CTest)
@@ -7,7 +7,7 @@
 include(GoogleTest)
 
 function(skiff_add_gtest name)
-  cmake_parse_arguments(T "ROOT" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(T "ROOT" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${name} ${T_SOURCES})
   if(T_ROOT)
     target_link_libraries(${name} PRIVATE ${T_LIBS} skiff_test_root_main GTest::gtest)
@@ -21,10 +21,15 @@ function(skiff_add_gtest name)
   # and GoogleTestAddTests), each of which eats one level of escaping.
   string(REPLACE ";" "\\\\\\\\\\\\\\\\;" labels "${kind};${T_LABELS}")
   set(props LABELS "${labels}" SKIP_RETURN_CODE 77)
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 60)
+    if(T_ROOT)
+      set(T_TIMEOUT 120)
+    endif()
+  endif()
+  list(APPEND props TIMEOUT ${T_TIMEOUT})
   if(T_ROOT)
-    list(APPEND props RUN_SERIAL TRUE TIMEOUT 120)
-  else()
-    list(APPEND props TIMEOUT 60)
+    list(APPEND props RUN_SERIAL TRUE)
   endif()
   gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST PROPERTIES ${props})
 endfunction()

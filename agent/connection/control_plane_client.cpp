@@ -44,6 +44,8 @@ void ControlPlaneClient::Impl::set_status(bool up, const std::string& error) {
 void ControlPlaneClient::Impl::connect() {
   if (stopped) return;
   const auto gen = ++generation;
+  // A message cut off by the last connection must not prefix this one's first frame.
+  buffer.clear();
   ws = std::make_unique<WsStream>(ioc, tls);
   auto& tls_layer = ws->next_layer();
   const auto& host = options.endpoint.host;
@@ -134,6 +136,8 @@ void ControlPlaneClient::Impl::read(std::uint64_t gen) {
         const auto& r = self->ws->reason();
         why = fmt::format("closed by the control plane ({} {})", r.code,
                           std::string(r.reason.data(), r.reason.size()));
+      } else if (ec == websocket::error::message_too_big) {
+        why = fmt::format("a message over {} bytes (closed with 1009)", protocol::kMaxFrameBytes);
       } else if (ec == beast::error::timeout) {
         why = fmt::format("nothing heard for {} s", self->options.idle_timeout.count());
       }

@@ -5,14 +5,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 namespace skiff::test {
 
 namespace fs = std::filesystem;
 
-ControlPlane::ControlPlane(std::vector<std::string> extra_args) : extra_(std::move(extra_args)) {
+ControlPlane::ControlPlane(std::vector<std::string> extra_args, std::string host)
+    : extra_(std::move(extra_args)), host_(std::move(host)) {
   char tmpl[] = "/tmp/skiff-cp-test-XXXXXX";
   if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
   dir_ = tmpl;
@@ -32,9 +35,10 @@ void ControlPlane::start(std::uint16_t port) {
                                    "--data-dir",
                                    (dir_ / "data").string(),
                                    "--listen",
-                                   "127.0.0.1:" + std::to_string(port),
+                                   host_ + ":" + std::to_string(port),
                                    "--heartbeat-interval",
                                    "0.5"};
+  if (host_ != "127.0.0.1") args.insert(args.end(), {"--san", host_});
   args.insert(args.end(), extra_.begin(), extra_.end());
   pid_ = fork();
   if (pid_ == 0) {
@@ -104,7 +108,7 @@ void ControlPlane::stop() {
 }
 
 sim::HttpsClient ControlPlane::admin() const {
-  return sim::HttpsClient("127.0.0.1", port_, ca(), admin_token_);
+  return sim::HttpsClient(host_, port_, ca(), admin_token_);
 }
 
 std::string ControlPlane::log() const {
@@ -139,7 +143,7 @@ std::shared_ptr<sim::SimAgent> AgentPool::add(const std::string& cluster,
                                               std::uint64_t memory_mib) {
   auto act = cp_.admin().call("POST", "/v1/clusters/" + cluster + "/activations",
                               {{"registrationLimit", 1}});
-  auto reg = sim::register_agent("127.0.0.1", cp_.port(), cp_.ca(), act["activationId"],
+  auto reg = sim::register_agent(cp_.host(), cp_.port(), cp_.ca(), act["activationId"],
                                  act["activationCode"], hostname, arch, cpu, memory_mib);
   return connect(reg.instanceId, reg.token, mode);
 }
@@ -147,6 +151,7 @@ std::shared_ptr<sim::SimAgent> AgentPool::add(const std::string& cluster,
 std::shared_ptr<sim::SimAgent> AgentPool::connect(const std::string& instance_id,
                                                   const std::string& token, sim::Mode mode) {
   sim::SimAgentConfig cfg;
+  cfg.host = cp_.host();
   cfg.port = cp_.port();
   cfg.instanceId = instance_id;
   cfg.token = token;
@@ -176,6 +181,34 @@ nlohmann::json simple_taskdef(const std::string& family, const std::string& imag
     c["healthCheck"] = {{"command", {"CMD-SHELL", "true"}}, {"interval", 5}, {"retries", 3}};
   }
   return {{"family", family}, {"containerDefinitions", {c}}};
+}
+
+std::vector<std::pair<std::int64_t, int>> healthy_timeline(const nlohmann::json& tasks,
+                                                           std::int64_t from_ms) {
+  struct Ev {
+    std::int64_t at;
+    std::string id;
+    bool healthy;
+  };
+  std::vector<Ev> evs;
+  for (const auto& t : tasks) {
+    for (const auto& tr : t["transitions"]) {
+      evs.push_back({tr["atMs"].get<std::int64_t>(), t["id"].get<std::string>(),
+                     tr["lastStatus"] == "RUNNING" && tr["healthStatus"] == "HEALTHY"});
+    }
+  }
+  std::stable_sort(evs.begin(), evs.end(), [](const Ev& a, const Ev& b) { return a.at < b.at; });
+  std::map<std::string, bool> state;
+  std::vector<std::pair<std::int64_t, int>> out;
+  for (std::size_t i = 0; i < evs.size(); ++i) {
+    state[evs[i].id] = evs[i].healthy;
+    if (i + 1 < evs.size() && evs[i + 1].at == evs[i].at) continue;  // same millisecond
+    if (evs[i].at < from_ms) continue;
+    int n = 0;
+    for (const auto& [id, h] : state) n += h ? 1 : 0;
+    out.emplace_back(evs[i].at, n);
+  }
+  return out;
 }
 
 }  // namespace skiff::test

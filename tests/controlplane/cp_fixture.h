@@ -24,8 +24,9 @@ namespace skiff::test {
 
 class ControlPlane {
  public:
-  // Extra command-line arguments, e.g. {"--disconnect-timeout", "2"}.
-  explicit ControlPlane(std::vector<std::string> extra_args = {});
+  // Extra command-line arguments, e.g. {"--disconnect-timeout", "2"}. `host` is the address
+  // it listens on (and a --san of its certificate when it is not 127.0.0.1).
+  explicit ControlPlane(std::vector<std::string> extra_args = {}, std::string host = "127.0.0.1");
   ~ControlPlane();
 
   void start(std::uint16_t port = 0);
@@ -34,6 +35,7 @@ class ControlPlane {
   bool alive();
 
   std::uint16_t port() const { return port_; }
+  const std::string& host() const { return host_; }
   std::string ca() const { return (dir_ / "data" / "certs" / "ca.pem").string(); }
   const std::filesystem::path& dir() const { return dir_; }
   sim::HttpsClient admin() const;
@@ -42,6 +44,7 @@ class ControlPlane {
  private:
   std::filesystem::path dir_;
   std::vector<std::string> extra_;
+  std::string host_;
   pid_t pid_ = -1;
   std::uint16_t port_ = 0;
   std::string admin_token_;
@@ -73,6 +76,12 @@ class AgentPool {
 // Polls fn() until it returns true (every 50 ms) or the timeout passes.
 bool eventually(const std::function<bool()>& fn,
                 std::chrono::milliseconds timeout = std::chrono::seconds(20));
+
+// The number of healthy (RUNNING and HEALTHY) tasks after each recorded millisecond from
+// `from_ms` on, from the tasks' transitions; transitions sharing a millisecond count
+// together, or two tasks turning healthy at once would read as one.
+std::vector<std::pair<std::int64_t, int>> healthy_timeline(const nlohmann::json& tasks,
+                                                           std::int64_t from_ms);
 
 // A task definition with one container "app" and optional host port and health check.
 nlohmann::json simple_taskdef(const std::string& family, const std::string& image,

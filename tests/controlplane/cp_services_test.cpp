@@ -59,37 +59,6 @@ class CpServices : public ::testing::Test {
   std::unique_ptr<AgentPool> pool;
 };
 
-// The number of healthy, in-service tasks at every recorded transition from `from_ms` on.
-std::vector<std::pair<std::int64_t, int>> healthy_timeline(const json& tasks,
-                                                           std::int64_t from_ms) {
-  struct Ev {
-    std::int64_t at;
-    std::string id;
-    bool healthy;
-  };
-  std::vector<Ev> evs;
-  for (const auto& t : tasks) {
-    for (const auto& tr : t["transitions"]) {
-      const bool h = tr["lastStatus"] == "RUNNING" && tr["healthStatus"] == "HEALTHY";
-      evs.push_back({tr["atMs"].get<std::int64_t>(), t["id"], h});
-    }
-  }
-  std::stable_sort(evs.begin(), evs.end(), [](const Ev& a, const Ev& b) { return a.at < b.at; });
-  std::map<std::string, bool> state;
-  std::vector<std::pair<std::int64_t, int>> out;
-  // Transitions share a millisecond often; count only after each millisecond's last one, or
-  // two tasks turning healthy in the same ms would read as one healthy task.
-  for (std::size_t i = 0; i < evs.size(); ++i) {
-    state[evs[i].id] = evs[i].healthy;
-    if (i + 1 < evs.size() && evs[i + 1].at == evs[i].at) continue;
-    if (evs[i].at < from_ms) continue;
-    int n = 0;
-    for (const auto& [id, h] : state) n += h ? 1 : 0;
-    out.emplace_back(evs[i].at, n);
-  }
-  return out;
-}
-
 TEST_F(CpServices, ServiceKeepsTwoTasksAndReplacesStoppedOnes) {
   start();
   auto ags = agents(2);

@@ -143,23 +143,35 @@ Agent::~Agent() {
 }
 
 void Agent::start(const std::vector<std::string>& extra_env) {
-  std::vector<std::string> args = {SKIFF_AGENT,
-                                   "--config",
-                                   (root_ / "agent.conf").string(),
-                                   "--state-dir",
-                                   state().string(),
-                                   "--run-dir",
-                                   run().string(),
-                                   "--log-dir",
-                                   (root_ / "logs").string(),
-                                   "--tasks-dir",
-                                   tasks_dir().string(),
-                                   "--runtime",
-                                   SKIFF_RUNTIME,
-                                   "--shim",
-                                   SKIFF_SHIM,
-                                   "--log-level",
-                                   "debug"};
+  spawn(extra_env);
+  ASSERT_GT(pid_, 0);
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      FAIL() << "skiff-agent exited during start-up: " << log_text();
+    }
+    try {
+      if (request("GET", "/v1/metadata").status == 200) return;
+    } catch (const std::exception&) {
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  FAIL() << "skiff-agent did not answer on " << socket() << ": " << log_text();
+}
+
+void Agent::spawn(const std::vector<std::string>& extra_env) {
+  std::vector<std::string> args;
+  if (!netns_.empty()) {
+    // nsenter without --fork execs in place: pid_ is the agent's own pid.
+    args = {"/usr/bin/nsenter", "--net=/run/netns/" + netns_, "--"};
+  }
+  args.insert(args.end(),
+              {SKIFF_AGENT, "--config", (root_ / "agent.conf").string(), "--state-dir",
+               state().string(), "--run-dir", run().string(), "--log-dir",
+               (root_ / "logs").string(), "--tasks-dir", tasks_dir().string(), "--runtime",
+               SKIFF_RUNTIME, "--shim", SKIFF_SHIM, "--log-level", "debug"});
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -181,21 +193,22 @@ void Agent::start(const std::vector<std::string>& extra_env) {
   ::posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
   int rc = ::posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), envp.data());
   ::posix_spawn_file_actions_destroy(&fa);
-  ASSERT_EQ(rc, 0) << "posix_spawn " << SKIFF_AGENT;
-  auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    int status;
+  if (rc != 0) pid_ = -1;
+  ASSERT_EQ(rc, 0) << "posix_spawn " << argv[0];
+}
+
+std::optional<int> Agent::wait_exit(std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) return std::nullopt;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
-      FAIL() << "skiff-agent exited during start-up: " << log_text();
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     }
-    try {
-      if (request("GET", "/v1/metadata").status == 200) return;
-    } catch (const std::exception&) {
-    }
+    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
     std::this_thread::sleep_for(20ms);
   }
-  FAIL() << "skiff-agent did not answer on " << socket() << ": " << log_text();
 }
 
 void Agent::kill(int sig) {

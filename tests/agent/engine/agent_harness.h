@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,7 +43,17 @@ class Agent {
   std::filesystem::path tasks_dir() const { return root_ / "tasks.d"; }
   pid_t pid() const { return pid_; }
 
+  // Runs the agent (and so its containers) in network namespace /run/netns/NAME, through
+  // nsenter(1) --net (only the network namespace changes); empty: the caller's. Applies to
+  // the next start() or spawn().
+  void set_netns(std::string name) { netns_ = std::move(name); }
+  // Starts the agent and waits until its local API answers (fails the test otherwise).
   void start(const std::vector<std::string>& extra_env = {});
+  // Starts the agent without waiting for anything.
+  void spawn(const std::vector<std::string>& extra_env = {});
+  // Waits for the agent to exit: its exit status (128+N for signal N), or nullopt if it
+  // still runs after `timeout`.
+  std::optional<int> wait_exit(std::chrono::milliseconds timeout);
   void kill(int sig);  // and reap
   bool running() const { return pid_ > 0; }
 
@@ -64,6 +75,7 @@ class Agent {
 
  private:
   std::filesystem::path root_;
+  std::string netns_;
   pid_t pid_ = -1;
 };
 
