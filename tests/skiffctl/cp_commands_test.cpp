@@ -129,6 +129,8 @@ class SkiffctlCp : public ::testing::Test {
     ASSERT_NO_FATAL_FAILURE(cp->start());
   }
   void TearDown() override {
+    // The simulated agents post to the pool's io_context when they go: before the pool.
+    sims.clear();
     pool.reset();
     if (HasFailure()) std::cerr << cp->log();
   }
