@@ -13,6 +13,7 @@
 #include "agent/connection/client_impl.h"
 #include "agent/engine/engine.h"
 #include "controlplane/protocol/limits.h"
+#include "controlplane/simagent/verify_host.h"
 
 namespace skiff::agent {
 
@@ -28,7 +29,6 @@ ControlPlaneClient::Impl::Impl(ControlPlaneOptions o, TaskEngine& e)
       desired(options.state_dir / "desired-seqs.json") {
   // The pinned CA only: the system store is never trusted for this connection.
   tls.load_verify_file(options.ca_file.string());
-  tls.set_verify_mode(ssl::verify_peer);
 }
 
 void ControlPlaneClient::Impl::set_status(bool up, const std::string& error) {
@@ -47,12 +47,8 @@ void ControlPlaneClient::Impl::connect() {
   // A message cut off by the last connection must not prefix this one's first frame.
   buffer.clear();
   ws = std::make_unique<WsStream>(ioc, tls);
-  auto& tls_layer = ws->next_layer();
   const auto& host = options.endpoint.host;
-  tls_layer.set_verify_callback(ssl::host_name_verification(host));
-  // SSL_set_tlsext_host_name, without its C-style cast.
-  SSL_ctrl(tls_layer.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-           const_cast<char*>(host.c_str()));
+  sim::verify_host(ws->next_layer(), host);
   auto& tcp_layer = beast::get_lowest_layer(*ws);
   tcp_layer.expires_after(protocol::kHandshakeTimeout);
   beast::error_code ec;

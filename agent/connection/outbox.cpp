@@ -67,8 +67,11 @@ protocol::StateChange Outbox::push(protocol::StateChange change) {
 void Outbox::ack_through(std::uint64_t seq) {
   std::lock_guard lock(mu_);
   if (pending_.empty() || pending_.begin()->first > seq) return;
-  // The counter first: with the queue empty it is all that remembers the last seq.
-  write_file_atomic(dir_ / "last-seq", std::to_string(last_seq_) + "\n", 0600);
+  // Only an emptied queue loses its newest file, and with it the counter: save that first.
+  // Otherwise the newest pending file still carries it, and an ack costs no fsync.
+  if (pending_.rbegin()->first <= seq) {
+    write_file_atomic(dir_ / "last-seq", std::to_string(last_seq_) + "\n", 0600);
+  }
   while (!pending_.empty() && pending_.begin()->first <= seq) {
     std::error_code ec;
     std::filesystem::remove(file_for(pending_.begin()->first), ec);

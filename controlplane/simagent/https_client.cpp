@@ -10,6 +10,7 @@
 #include <boost/beast/ssl.hpp>
 
 #include "common/error.h"
+#include "controlplane/simagent/verify_host.h"
 
 namespace skiff::sim {
 
@@ -35,11 +36,8 @@ HttpsResult HttpsClient::request_raw(const std::string& method, const std::strin
   net::io_context ioc;
   ssl::context tls(ssl::context::tls_client);
   tls.load_verify_file(ca_file_);
-  tls.set_verify_mode(ssl::verify_peer);
   beast::ssl_stream<beast::tcp_stream> stream(ioc, tls);
-  stream.set_verify_callback(ssl::host_name_verification(host_));
-  SSL_ctrl(stream.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-           const_cast<char*>(host_.c_str()));  // SSL_set_tlsext_host_name, without its C cast
+  verify_host(stream, host_);
   beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
   beast::error_code ec;
   auto address = net::ip::make_address(host_, ec);

@@ -16,6 +16,7 @@
 #include "controlplane/protocol/limits.h"
 #include "controlplane/protocol/register.h"
 #include "controlplane/simagent/https_client.h"
+#include "controlplane/simagent/verify_host.h"
 
 namespace skiff::sim {
 
@@ -71,12 +72,7 @@ struct SimAgent::Impl : std::enable_shared_from_this<SimAgent::Impl> {
     if (stopped) return;
     const auto gen = ++generation;
     ws = std::make_unique<Ws>(net::make_strand(ioc), tls);
-    auto& tlsl = ws->next_layer();
-    tlsl.set_verify_mode(ssl::verify_peer);
-    tlsl.set_verify_callback(ssl::host_name_verification(config.host));
-    SSL_ctrl(
-        tlsl.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-        const_cast<char*>(config.host.c_str()));  // SSL_set_tlsext_host_name, without its C cast
+    verify_host(ws->next_layer(), config.host);
     auto& tcp_layer = beast::get_lowest_layer(*ws);
     tcp_layer.expires_after(protocol::kHandshakeTimeout);
     tcp::endpoint ep(net::ip::make_address(config.host), config.port);
