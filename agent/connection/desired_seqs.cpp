@@ -2,20 +2,22 @@
 
 #include <spdlog/spdlog.h>
 
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "common/atomic_file.h"
+#include "common/file_io.h"
 
 namespace skiff::agent {
 
 DesiredSeqs::DesiredSeqs(std::filesystem::path file) : file_(std::move(file)) {
-  std::ifstream in(file_);
-  if (!in) return;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto j = nlohmann::json::parse(ss.str(), nullptr, false);
+  if (!std::filesystem::exists(file_)) return;
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(read_file(file_), nullptr, false);
+  } catch (const std::exception& e) {
+    spdlog::warn("{}; starting with no desiredSeqs", e.what());
+    return;
+  }
   if (!j.is_object()) {
     spdlog::warn("{}: not a JSON object; starting with no desiredSeqs", file_.string());
     return;

@@ -3,31 +3,17 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "common/file_io.h"
 
 namespace skiff::agent {
-namespace {
-
-std::string read_all(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  if (!in) throw_errno("open", p.string());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-}  // namespace
-
 Outbox::Outbox(std::filesystem::path dir) : dir_(std::move(dir)) {
   std::filesystem::create_directories(dir_);
   const auto counter = dir_ / "last-seq";
   if (std::filesystem::exists(counter)) {
     try {
-      last_seq_ = std::stoull(read_all(counter));
+      last_seq_ = std::stoull(read_file(counter));
     } catch (const std::exception& e) {
       spdlog::warn("{}: unreadable ({}); counting on from the queued changes", counter.string(),
                    e.what());
@@ -38,7 +24,7 @@ Outbox::Outbox(std::filesystem::path dir) : dir_(std::move(dir)) {
     if (p.extension() != ".json") continue;
     try {
       // Stored as a whole frame so the protocol library validates it on the way back in.
-      auto frame = protocol::parse_frame(read_all(p));
+      auto frame = protocol::parse_frame(read_file(p));
       auto sc = std::get<protocol::StateChange>(frame.body);
       last_seq_ = std::max(last_seq_, sc.seq);
       pending_.emplace(sc.seq, std::move(sc));

@@ -5,12 +5,11 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "common/file_io.h"
 #include "controlplane/protocol/json_reader.h"
 #include "controlplane/simagent/https_client.h"
 
@@ -90,14 +89,8 @@ protocol::RegisterRequest host_facts(const std::string& hostname_override) {
 }
 
 std::optional<Registration> load_registration(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) {
-    if (!std::filesystem::exists(file)) return std::nullopt;
-    throw_errno("open", file.string());
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto j = nlohmann::json::parse(ss.str(), nullptr, false);
+  if (!std::filesystem::exists(file)) return std::nullopt;
+  auto j = nlohmann::json::parse(read_file(file), nullptr, false);
   try {
     if (j.is_discarded()) throw protocol::ProtocolError("bad_json", "not JSON");
     auto r = protocol::object_reader(j, "registration");
