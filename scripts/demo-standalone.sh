@@ -69,6 +69,7 @@ SKIFF_TASKS_DIR=$work/tasks.d
 SKIFF_API_SOCKET=$sock
 SKIFF_RUNTIME=$bin/runtime/skiff-runtime
 SKIFF_SHIM=$bin/agent/shim/skiff-shim
+SKIFF_SKIFFCTL=$bin/skiffctl/skiffctl
 CONF
 "$bin/agent/main/skiff-agent" --config "$work/agent.conf" 2>"$work/agent.log" &
 agent_pid=$!

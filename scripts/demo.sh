@@ -137,6 +137,7 @@ SKIFF_INSECURE_REGISTRIES=127.0.0.1:$rport SKIFF_ATTRIBUTES=site=demo \
   "$bin/agent/main/skiff-agent" --no-standalone --state-dir "$work/agent/state" \
   --run-dir "$work/agent" --log-dir "$work/agent/logs" \
   --runtime "$bin/runtime/skiff-runtime" --shim "$bin/agent/shim/skiff-shim" \
+  --skiffctl "$bin/skiffctl/skiffctl" \
   >"$work/agent.log" 2>&1 &
 agent_pid=$!
 wait_for 30 "the agent to connect" bash -c \

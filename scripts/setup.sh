@@ -8,7 +8,7 @@ packages=(
   cmake ninja-build g++ pkg-config clang-format
   # libraries
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev
-  libcap-dev libseccomp-dev libarchive-dev libssl-dev libboost-dev libsystemd-dev
+  libcap-dev libseccomp-dev libarchive-dev nettle-dev libssl-dev libboost-dev libsystemd-dev
   libsqlite3-dev
   # runtime tests: the busybox bundle (tests/fixtures), peers and clients of skiff-runtime
   busybox-static jq runc crun podman catatonit umoci iproute2 procps

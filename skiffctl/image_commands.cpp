@@ -34,6 +34,11 @@ void print_json(const json& j) {
 struct PullArgs {
   std::string ref, platform, authfile, ca;
   std::vector<std::string> insecure;
+  bool unpack = false;
+};
+
+struct UnpackArgs {
+  std::string ref, into;
 };
 
 struct BundleArgs {
@@ -56,18 +61,38 @@ void pull(const GlobalOptions& g, const PullArgs& a) {
     opts.progress = [p = progress.get()](const image::LayerProgress& lp) { p->update(lp); };
   }
   image::PullResult r = images.pull(a.ref, opts);
+  std::size_t unpacked = a.unpack ? images.unpack(r.manifest.digest.str()) : 0;
   if (g.json) {
-    print_json({{"reference", r.reference},
+    json out = {{"reference", r.reference},
                 {"digest", r.top.digest.str()},
                 {"manifest", r.manifest.digest.str()},
                 {"id", r.parsed.config.digest.str()},
                 {"blobsDownloaded", r.blobs_downloaded},
                 {"blobsCached", r.blobs_cached},
-                {"bytesDownloaded", r.bytes_downloaded}});
+                {"bytesDownloaded", r.bytes_downloaded}};
+    if (a.unpack) out["layersUnpacked"] = unpacked;
+    print_json(out);
   } else {
     std::cout << r.reference << ": " << r.top.digest.str() << " (" << r.blobs_downloaded
               << " downloaded, " << r.blobs_cached << " already present, "
-              << human_size(r.bytes_downloaded) << ")\n";
+              << human_size(r.bytes_downloaded);
+    if (a.unpack) std::cout << ", " << unpacked << " layers unpacked";
+    std::cout << ")\n";
+  }
+}
+
+void unpack(const GlobalOptions& g, const UnpackArgs& a) {
+  std::optional<fs::path> into;
+  if (!a.into.empty()) into = a.into;
+  std::size_t n = image::Images(g.root).unpack(a.ref, into);
+  if (g.json) {
+    json out = {{"image", a.ref}, {"layersUnpacked", n}};
+    if (into) out["into"] = into->string();
+    print_json(out);
+  } else if (into) {
+    std::cout << "unpacked " << n << " layers of " << a.ref << " into " << into->string() << '\n';
+  } else {
+    std::cout << "unpacked " << n << " layers of " << a.ref << '\n';
   }
 }
 
@@ -190,8 +215,16 @@ void add_image_commands(CLI::App& app, GlobalOptions& g) {
   pull_cmd->add_option("--insecure", pa->insecure, "Registry host[:port] allowed over plain HTTP")
       ->allow_extra_args(false);
   pull_cmd->add_option("--ca", pa->ca, "Extra trusted CA certificate (PEM)");
+  pull_cmd->add_flag("--unpack", pa->unpack, "Also unpack its layers into the layer cache");
   pull_cmd->add_option("REF", pa->ref, "Image reference")->required();
   pull_cmd->callback([&g, pa] { pull(g, *pa); });
+
+  auto ua = std::make_shared<UnpackArgs>();
+  CLI::App* unpack_cmd = img->add_subcommand(
+      "unpack", "Unpack an image's layers into the layer cache, or flattened into DIR");
+  unpack_cmd->add_option("--into", ua->into, "Apply the layers in order onto this empty directory");
+  unpack_cmd->add_option("REF", ua->ref, "Image")->required();
+  unpack_cmd->callback([&g, ua] { unpack(g, *ua); });
 
   auto path = std::make_shared<std::string>();
   CLI::App* import_cmd =

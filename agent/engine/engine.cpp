@@ -57,7 +57,7 @@ TaskEngine::TaskEngine(EngineConfig config, image::Images& images)
       images_(images),
       runner_(config_.runner, images),
       store_(config_.runner.paths),
-      puller_(images, config_.pull),
+      puller_(images, config_.image_helper),
       wake_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   if (!wake_fd_) throw_errno("eventfd", "");
   puller_.on_done([this] { wake(); });

@@ -30,8 +30,8 @@ namespace skiff::agent {
 
 struct EngineConfig {
   RunnerConfig runner;
-  image::PullOptions pull;
-  int default_stop_timeout = 30;  // ECS_CONTAINER_STOP_TIMEOUT
+  ImageHelperConfig image_helper;  // pulls and unpacks run in this helper
+  int default_stop_timeout = 30;   // ECS_CONTAINER_STOP_TIMEOUT
   // ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION: how long a STOPPED task is kept (3 h).
   int task_cleanup_wait_seconds = 3 * 3600;
   std::string mode = "standalone";

@@ -4,8 +4,8 @@
 
 namespace skiff::agent {
 
-ImagePuller::ImagePuller(image::Images& images, image::PullOptions options)
-    : images_(images), options_(std::move(options)) {}
+ImagePuller::ImagePuller(image::Images& images, ImageHelperConfig helper)
+    : images_(images), helper_(std::move(helper)) {}
 
 ImagePuller::~ImagePuller() {
   for (auto& [image, t] : threads_) {
@@ -47,9 +47,7 @@ void ImagePuller::pull(const std::string& ref) {
   Outcome outcome{State::Ready, ""};
   try {
     spdlog::info("pulling image {}", ref);
-    auto result = images_.pull(ref, options_);
-    spdlog::info("pulled image {} ({} blobs downloaded, {} cached)", result.reference,
-                 result.blobs_downloaded, result.blobs_cached);
+    spdlog::info("pulled image {}", pull_with_helper(helper_, ref));
   } catch (const std::exception& e) {
     outcome = Outcome{State::Failed, e.what()};
     spdlog::warn("pull of {} failed: {}", ref, e.what());

@@ -1,15 +1,17 @@
 // Makes images available without blocking the engine: each missing image is pulled once,
-// in the background, and the engine polls for the outcome. An image already in the store is
+// by a helper process (image_helper.h) watched from a background thread, and the engine
+// polls for the outcome. An image already in the store is
 // used as is (edge hosts are often offline; the store is the source of truth).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "image/registry/pull.h"
+#include "agent/engine/image_helper.h"
 #include "image/service/images.h"
 
 namespace skiff::agent {
@@ -22,7 +24,7 @@ class ImagePuller {
     std::string error;
   };
 
-  ImagePuller(image::Images& images, image::PullOptions options);
+  ImagePuller(image::Images& images, ImageHelperConfig helper);
   ~ImagePuller();  // joins running pulls
   ImagePuller(const ImagePuller&) = delete;
   ImagePuller& operator=(const ImagePuller&) = delete;
@@ -38,7 +40,7 @@ class ImagePuller {
   void pull(const std::string& image);
 
   image::Images& images_;
-  image::PullOptions options_;
+  ImageHelperConfig helper_;
   std::function<void()> on_done_;
   std::mutex mu_;
   std::map<std::string, Outcome> outcomes_;

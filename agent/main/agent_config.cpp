@@ -56,6 +56,8 @@ void apply_settings(AgentConfig& c, const std::map<std::string, std::string>& se
       c.runtime = value;
     } else if (key == "SKIFF_SHIM") {
       c.shim = value;
+    } else if (key == "SKIFF_SKIFFCTL") {
+      c.skiffctl = value;
     } else if (key == "SKIFF_CONTAINER_STOP_TIMEOUT") {
       c.stop_timeout_seconds = parse_duration_seconds(value, source + ": " + key);
     } else if (key == "SKIFF_CGROUP_PARENT") {
@@ -140,6 +142,7 @@ AgentConfig load_config(const fs::path& file, bool required) {
                                 "SKIFF_API_SOCKET",
                                 "SKIFF_RUNTIME",
                                 "SKIFF_SHIM",
+                                "SKIFF_SKIFFCTL",
                                 "SKIFF_CONTAINER_STOP_TIMEOUT",
                                 "SKIFF_CGROUP_PARENT",
                                 "SKIFF_CGROUP_ROOT",
@@ -187,7 +190,9 @@ fs::path find_helper(const fs::path& configured, const std::string& name) {
     if (::access(c.c_str(), X_OK) == 0) return c;
   }
   throw Error("cannot find " + name + " (next to skiff-agent, in /usr/local/bin or $PATH); set " +
-              (name == "skiff-runtime" ? "SKIFF_RUNTIME" : "SKIFF_SHIM"));
+              (name == "skiff-runtime" ? "SKIFF_RUNTIME"
+               : name == "skiff-shim"  ? "SKIFF_SHIM"
+                                       : "SKIFF_SKIFFCTL"));
 }
 
 std::filesystem::path find_init(const std::filesystem::path& configured) {

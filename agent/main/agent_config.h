@@ -7,6 +7,7 @@
 //   SKIFF_TASKS_DIR               /etc/skiff/tasks.d   (standalone mode)
 //   SKIFF_API_SOCKET              $SKIFF_RUN_DIR/agent.sock
 //   SKIFF_RUNTIME, SKIFF_SHIM     next to skiff-agent, else /usr/local/bin, else $PATH
+//   SKIFF_SKIFFCTL                likewise; pulls and unpacks images in its own process
 //   SKIFF_CONTAINER_STOP_TIMEOUT  30s  (like ECS_CONTAINER_STOP_TIMEOUT: "45s", "2m", "30")
 //   SKIFF_TASK_CLEANUP_WAIT       3h   (like ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION)
 //   SKIFF_CGROUP_PARENT           skiff (beneath the agent's own cgroup)
@@ -44,6 +45,7 @@ struct AgentConfig {
   std::filesystem::path api_socket;  // empty: run_dir/agent.sock
   std::filesystem::path runtime;
   std::filesystem::path shim;
+  std::filesystem::path skiffctl;
   int stop_timeout_seconds = 30;
   int task_cleanup_wait_seconds = 3 * 3600;
   std::string cgroup_parent = "skiff";

@@ -16,6 +16,7 @@
 #include "agent/api/api_server.h"
 #include "agent/connection/control_plane_client.h"
 #include "agent/engine/engine.h"
+#include "agent/engine/image_helper.h"
 #include "agent/main/agent_config.h"
 #include "agent/main/tasks_dir.h"
 #include "common/error.h"
@@ -91,12 +92,15 @@ int run(AgentConfig config, const std::string& config_file, bool standalone) {
   ec.runner.init_binary = find_init(config.init_binary);
   ec.default_stop_timeout = config.stop_timeout_seconds;
   ec.task_cleanup_wait_seconds = config.task_cleanup_wait_seconds;
-  ec.pull.insecure_registries = config.insecure_registries;
-  ec.pull.auth_file = config.registry_auth_file;
-  ec.pull.ca_file = config.registry_ca_file;
+  ec.image_helper.skiffctl = find_helper(config.skiffctl, "skiffctl");
+  ec.image_helper.store_root = paths.image_store();
+  ec.image_helper.pull.insecure_registries = config.insecure_registries;
+  ec.image_helper.pull.auth_file = config.registry_auth_file;
+  ec.image_helper.pull.ca_file = config.registry_ca_file;
   ec.mode = config.endpoint.empty() ? "standalone" : "connected";
 
-  skiff::image::Images images(paths.image_store());
+  skiff::image::Images images(paths.image_store(), {},
+                              std::make_shared<HelperUnpacker>(ec.image_helper));
   TaskEngine engine(ec, images);
   notify("STATUS=recovering tasks");
   auto problems = engine.recover();
@@ -162,7 +166,7 @@ int main(int argc, char** argv) {
   CLI::App app{"skiff-agent: runs ECS task definitions on this host"};
   app.set_version_flag("--version", "skiff-agent 0.1.0");
   std::string config_file = "/etc/skiff/agent.conf";
-  std::string tasks_dir, state_dir, run_dir, log_dir, socket, runtime, shim, log_level;
+  std::string tasks_dir, state_dir, run_dir, log_dir, socket, runtime, shim, skiffctl, log_level;
   std::string endpoint, ca_file, activation_id, activation_code, hostname;
   std::vector<std::string> attributes;
   bool standalone = true;
@@ -175,6 +179,7 @@ int main(int argc, char** argv) {
   app.add_option("--socket", socket, "local API socket (default RUN_DIR/agent.sock)");
   app.add_option("--runtime", runtime, "skiff-runtime binary");
   app.add_option("--shim", shim, "skiff-shim binary");
+  app.add_option("--skiffctl", skiffctl, "skiffctl binary (pulls and unpacks images)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error");
   app.add_flag("!--no-standalone", standalone, "don't run the tasks dir");
   app.add_option("--endpoint", endpoint, "control plane URL, https://HOST:PORT (connected mode)");
@@ -203,6 +208,7 @@ int main(int argc, char** argv) {
     if (!socket.empty()) flags["SKIFF_API_SOCKET"] = socket;
     if (!runtime.empty()) flags["SKIFF_RUNTIME"] = runtime;
     if (!shim.empty()) flags["SKIFF_SHIM"] = shim;
+    if (!skiffctl.empty()) flags["SKIFF_SKIFFCTL"] = skiffctl;
     if (!log_level.empty()) flags["SKIFF_LOG_LEVEL"] = log_level;
     if (!endpoint.empty()) flags["SKIFF_ENDPOINT"] = endpoint;
     if (!ca_file.empty()) flags["SKIFF_CA_FILE"] = ca_file;

@@ -183,7 +183,7 @@ task_json bench >"$work/task.json"
 # --- the agent
 # AGENT_ENV (e.g. "MALLOC_ARENA_MAX=1") is for experiments; the results name it.
 env ${AGENT_ENV:-} "$agent" --config "$work/agent.conf" --state-dir "$state" --run-dir "$work/run" \
-  --log-dir "$work/logs" --tasks-dir "$work/tasks.d" --runtime "$runtime" --shim "$shim" \
+  --log-dir "$work/logs" --tasks-dir "$work/tasks.d" --runtime "$runtime" --shim "$shim" --skiffctl "$skiffctl" \
   --log-level info 2>"$work/agent.log" >/dev/null &
 agent_pid=$!
 for _ in $(seq 1 300); do

@@ -47,6 +47,7 @@ SKIFF_ACTIVATION_CODE=$(jq -r .activationCode <<<"$act") \
   "$build/agent/main/skiff-agent" --no-standalone --state-dir "$work/agent/state" \
   --run-dir "$work/agent" --log-dir "$work/agent/logs" \
   --runtime "$build/runtime/skiff-runtime" --shim "$build/agent/shim/skiff-shim" \
+  --skiffctl "$build/skiffctl/skiffctl" \
   >"$work/agent.log" 2>&1 &
 agent_pid=$!
 for _ in $(seq 100); do

@@ -13,7 +13,6 @@
 #include "image/service/images.h"
 #include "image/snapshots/chain_id.h"
 #include "image/snapshots/snapshotter.h"
-#include "image/unpack/unpack.h"
 
 namespace skiff::image {
 
@@ -135,8 +134,10 @@ BundleInfo Images::create_bundle(std::string_view ref, const fs::path& bundle_di
   fs::path rootfs = bundle_dir / "rootfs";
   if (m == SnapshotMode::kOverlay) {
     Snapshotter snaps(store_);
-    for (const LayerRef& l : layers) info.layers_unpacked += snaps.has(l.chain_id) ? 0 : 1;
-    std::vector<fs::path> lowers = snaps.prepare(layers);
+    std::vector<LayerRef> missing = snaps.missing(layers);
+    if (!missing.empty()) unpacker_->make_snapshots(store_, img, missing);
+    info.layers_unpacked = missing.size();
+    std::vector<fs::path> lowers = snaps.paths(layers);
     fs::path rw = leases_.rw_dir(bundle_id);
     fs::create_directories(rw, ec);
     if (ec) throw SysError("create directory", rw.string(), ec.value());
@@ -151,12 +152,8 @@ BundleInfo Images::create_bundle(std::string_view ref, const fs::path& bundle_di
     mount_overlay(lowers, rw / "upper", rw / "work", rootfs, opts_.overlay_api);
   } else {
     make_dir(rootfs);
-    for (const LayerRef& l : layers) {
-      fs::path blob = store_.path(l.blob.digest);
-      verify_diff_id(blob, l.blob.digest, l.diff_id);
-      apply_layer_copy(blob, rootfs);
-      ++info.layers_unpacked;
-    }
+    unpacker_->apply_layers(store_, img, layers, rootfs);
+    info.layers_unpacked = layers.size();
   }
   json runtime = make_runtime_config(img.config.value("config", json::object()), overrides, rootfs);
   // Not fsync'd: after a crash the mount is gone and the bundle is made again; the lease

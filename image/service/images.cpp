@@ -1,4 +1,4 @@
-// Images: names, resolution, import/export, list/inspect/remove.
+// Images: names, resolution, export, list/inspect/remove.
 #include "image/service/images.h"
 
 #include <fmt/format.h>
@@ -9,7 +9,6 @@
 #include <system_error>
 
 #include "common/error.h"
-#include "image/archive/docker_archive.h"
 #include "image/registry/reference.h"
 #include "image/service/platform.h"
 #include "image/snapshots/snapshotter.h"
@@ -20,11 +19,11 @@ namespace skiff::image {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-namespace {
-
 std::string normalize_image_name(std::string_view text) {
   return ImageRef::parse(text).str();
 }
+
+namespace {
 
 bool is_hex(std::string_view s) {
   for (char c : s) {
@@ -33,36 +32,6 @@ bool is_hex(std::string_view s) {
       return false;
   }
   return !s.empty();
-}
-
-// "localhost/<name>:tag" for a layout that only gave a tag: the file name, made valid.
-std::string local_name(const fs::path& source, const std::string& tag) {
-  std::string base = source.filename().string();
-  if (base.empty()) base = source.parent_path().filename().string();
-  for (const char* ext : {".tar.gz", ".tgz", ".tar"}) {
-    std::string e(ext);
-    if (base.size() > e.size() && base.compare(base.size() - e.size(), e.size(), e) == 0) {
-      base.resize(base.size() - e.size());
-    }
-  }
-  std::string clean;
-  for (char c : base) {
-    char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    clean +=
-        (std::isalnum(static_cast<unsigned char>(l)) || l == '.' || l == '-' || l == '_') ? l : '-';
-  }
-  while (!clean.empty() && !std::isalnum(static_cast<unsigned char>(clean.front())))
-    clean.erase(0, 1);
-  while (!clean.empty() && !std::isalnum(static_cast<unsigned char>(clean.back())))
-    clean.pop_back();
-  if (clean.empty()) clean = "image";
-  return normalize_image_name("localhost/" + clean + ":" + tag);
-}
-
-// A layout's ref.name: a full reference, or (as skopeo and umoci write it) just a tag.
-std::string layout_name(const fs::path& source, const std::string& ref_name) {
-  if (ref_name.find_first_of("/:@") == std::string::npos) return local_name(source, ref_name);
-  return normalize_image_name(ref_name);
 }
 
 SnapshotMode mode_from_env_or_probe(const fs::path& root) {
@@ -79,12 +48,15 @@ SnapshotMode mode_from_env_or_probe(const fs::path& root) {
 
 }  // namespace
 
-Images::Images(fs::path root, ImagesOptions opts)
+Images::Images(fs::path root, ImagesOptions opts, std::shared_ptr<LayerUnpacker> unpacker)
     : store_(std::move(root)),
       opts_(std::move(opts)),
       mode_(opts_.mode),
       refs_(store_.root()),
-      leases_(store_.root()) {}
+      leases_(store_.root()),
+      unpacker_(std::move(unpacker)) {
+  if (!unpacker_) throw Error("image store " + store_.root().string() + ": no layer unpacker");
+}
 
 SnapshotMode Images::mode() const {
   if (!mode_) mode_ = mode_from_env_or_probe(store_.root());
@@ -102,43 +74,6 @@ ImageRecord Images::tag(std::string_view name, const Descriptor& target) {
   ImageRecord r{n, target, choose_manifest(target).digest, now_rfc3339()};
   refs_.put(r);
   return r;
-}
-
-std::vector<ImageRecord> Images::import(const fs::path& path) {
-  std::error_code ec;
-  auto status = fs::status(path, ec);
-  if (ec || !fs::exists(status)) {
-    throw SysError("import", path.string(), ec ? ec.value() : ENOENT);
-  }
-  // Shared until the names are recorded: prune must not collect the new blobs first.
-  StoreLock shared = store_.lock(StoreLock::Mode::kShared);
-  std::vector<std::pair<std::string, Descriptor>> named;
-  try {
-    if (fs::is_directory(status)) {
-      for (const LayoutRef& r : import_oci_layout(store_, path)) {
-        named.emplace_back(r.name.empty() ? r.descriptor.digest.str() : layout_name(path, r.name),
-                           r.descriptor);
-      }
-    } else if (detect_archive_format(path) == ArchiveFormat::kOciArchive) {
-      for (const LayoutRef& r : import_oci_archive(store_, path, store_.root())) {
-        named.emplace_back(r.name.empty() ? r.descriptor.digest.str() : layout_name(path, r.name),
-                           r.descriptor);
-      }
-    } else {
-      for (const ArchiveImage& img : import_docker_archive(store_, path)) {
-        if (img.repo_tags.empty()) named.emplace_back(img.manifest.digest.str(), img.manifest);
-        for (const std::string& t : img.repo_tags) {
-          named.emplace_back(normalize_image_name(t), img.manifest);
-        }
-      }
-    }
-  } catch (const SysError& e) {
-    // Keep errno (ENOSPC) for callers, and say which import it was.
-    throw SysError("import " + path.string() + ": " + e.op(), e.path(), e.code());
-  }
-  std::vector<ImageRecord> out;
-  for (const auto& [name, desc] : named) out.push_back(tag(name, desc));
-  return out;
 }
 
 void Images::export_layout(std::string_view ref, const fs::path& dir) const {

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -28,6 +29,7 @@
 #include "image/registry/pull.h"
 #include "image/snapshots/lease.h"
 #include "image/snapshots/overlay.h"
+#include "image/snapshots/snapshotter.h"
 #include "image/store/content_store.h"
 #include "image/store/oci_types.h"
 
@@ -74,9 +76,33 @@ struct BundleInfo {
   std::size_t layers_unpacked = 0;  // 0 when every snapshot existed already
 };
 
+// The canonical form of an image name ("busybox" -> "docker.io/library/busybox:latest").
+std::string normalize_image_name(std::string_view text);
+
+// Turns layer blobs into files. The default works in this process with libarchive
+// (local_unpacker.cpp); skiff-agent passes one that runs a helper process instead, so the
+// resident daemon never maps libarchive and its codecs.
+class LayerUnpacker {
+ public:
+  virtual ~LayerUnpacker() = default;
+  // Makes a snapshot for each of `missing` (overlay mode); the caller holds the store's
+  // shared lock.
+  virtual void make_snapshots(const ContentStore& store, const ResolvedImage& image,
+                              const std::vector<LayerRef>& missing) = 0;
+  // Applies `layers` in order onto the empty directory `rootfs` (copy mode).
+  virtual void apply_layers(const ContentStore& store, const ResolvedImage& image,
+                            const std::vector<LayerRef>& layers,
+                            const std::filesystem::path& rootfs) = 0;
+};
+
+// This process's libarchive unpacker (what Images(root, opts) uses).
+std::shared_ptr<LayerUnpacker> local_unpacker();
+
 class Images {
  public:
+  // Unpacks layers in this process (local_unpacker()).
   explicit Images(std::filesystem::path root = ContentStore::kDefaultRoot, ImagesOptions opts = {});
+  Images(std::filesystem::path root, ImagesOptions opts, std::shared_ptr<LayerUnpacker> unpacker);
 
   const std::filesystem::path& root() const { return store_.root(); }
   ContentStore& store() { return store_; }
@@ -105,6 +131,11 @@ class Images {
   // Deletes blobs, snapshots and scratch directories that no name and no lease uses.
   PruneReport prune();
 
+  // Makes the snapshots an image's layers still lack (overlay mode), or with `into`, applies
+  // its layers in order onto that empty directory (as copy mode does). Returns how many
+  // layers were unpacked.
+  std::size_t unpack(std::string_view ref, const std::optional<std::filesystem::path>& into = {});
+
   BundleInfo create_bundle(std::string_view ref, const std::filesystem::path& bundle_dir,
                            const BundleOverrides& overrides, const std::string& bundle_id);
   // Unmounts BUNDLE/rootfs, deletes the bundle and its rw dir, drops the lease. A missing
@@ -121,6 +152,7 @@ class Images {
   mutable std::optional<SnapshotMode> mode_;  // decided on first use
   RefStore refs_;
   LeaseStore leases_;
+  std::shared_ptr<LayerUnpacker> unpacker_;
 };
 
 }  // namespace skiff::image

@@ -8,7 +8,6 @@
 
 #include "common/error.h"
 #include "image/snapshots/chain_id.h"
-#include "image/unpack/unpack.h"
 
 namespace skiff::image {
 
@@ -40,27 +39,22 @@ bool Snapshotter::has(const Digest& chain_id) const {
   return ::lstat(path(chain_id).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-std::vector<fs::path> Snapshotter::prepare(const std::vector<LayerRef>& layers) {
+std::vector<LayerRef> Snapshotter::missing(const std::vector<LayerRef>& layers) const {
+  std::vector<LayerRef> out;
+  for (const LayerRef& l : layers) {
+    if (!has(l.chain_id)) out.push_back(l);
+  }
+  return out;
+}
+
+std::vector<fs::path> Snapshotter::paths(const std::vector<LayerRef>& layers) const {
   std::vector<fs::path> out;
   for (const LayerRef& l : layers) {
-    fs::path dest = path(l.chain_id);
-    out.push_back(dest);
-    if (has(l.chain_id)) continue;
-    fs::path blob = store_.path(l.blob.digest);
-    if (!store_.has(l.blob.digest)) {
-      throw Error(fmt::format("layer {} is not in the store at {}", l.blob.digest.str(),
-                              store_.root().string()));
+    if (!has(l.chain_id)) {
+      throw Error(fmt::format("layer {} (chain {}) is not unpacked in {}", l.blob.digest.str(),
+                              l.chain_id.str(), dir().string()));
     }
-    verify_diff_id(blob, l.blob.digest, l.diff_id);
-    UnpackOptions opts;
-    opts.overlay_whiteouts = true;
-    try {
-      unpack_layer(blob, dest, opts);
-    } catch (const Error&) {
-      // Another process may have unpacked the same layer meanwhile: theirs is as good.
-      if (has(l.chain_id)) continue;
-      throw;
-    }
+    out.push_back(path(l.chain_id));
   }
   return out;
 }

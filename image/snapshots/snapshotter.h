@@ -37,8 +37,13 @@ class Snapshotter {
   bool has(const Digest& chain_id) const;
 
   // Unpacks every layer that has no snapshot yet (verifying its DiffID first); returns
-  // the snapshot paths bottom to top. Returns quickly when all exist.
+  // the snapshot paths bottom to top. Returns quickly when all exist. (snapshot_unpack.cpp:
+  // the one part that needs libarchive.)
   std::vector<std::filesystem::path> prepare(const std::vector<LayerRef>& layers);
+  // The layers that have no snapshot yet, in order.
+  std::vector<LayerRef> missing(const std::vector<LayerRef>& layers) const;
+  // The snapshot paths bottom to top; throws naming the first layer that is not unpacked.
+  std::vector<std::filesystem::path> paths(const std::vector<LayerRef>& layers) const;
 
   // Snapshots on disk (complete ones), by ChainID.
   std::vector<Digest> list() const;

@@ -1,7 +1,7 @@
 #include "image/store/digest.h"
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
+#include <nettle/sha2.h>
 
 #include "common/error.h"
 
@@ -17,10 +17,6 @@ std::string quoted(std::string_view text) {
   constexpr std::size_t kMax = 80;
   if (text.size() <= kMax) return fmt::format("\"{}\"", text);
   return fmt::format("\"{}...\"", text.substr(0, kMax));
-}
-
-EVP_MD_CTX* as_ctx(void* p) {
-  return static_cast<EVP_MD_CTX*>(p);
 }
 
 }  // namespace
@@ -50,14 +46,8 @@ Digest Digest::parse(std::string_view text) {
   return Digest(std::string(text.substr(kPrefix.size())));
 }
 
-void Sha256::CtxDeleter::operator()(void* ctx) const noexcept {
-  EVP_MD_CTX_free(as_ctx(ctx));
-}
-
-Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
-  if (!ctx_ || EVP_DigestInit_ex(as_ctx(ctx_.get()), EVP_sha256(), nullptr) != 1) {
-    throw Error("sha256: cannot initialise OpenSSL digest context");
-  }
+Sha256::Sha256() : ctx_(std::make_unique<::sha256_ctx>()) {
+  sha256_init(ctx_.get());
 }
 
 Sha256::~Sha256() = default;
@@ -65,23 +55,20 @@ Sha256::~Sha256() = default;
 void Sha256::update(const void* data, std::size_t len) {
   if (finished_) throw Error("sha256: update after finish");
   if (len == 0) return;
-  if (EVP_DigestUpdate(as_ctx(ctx_.get()), data, len) != 1) throw Error("sha256: update failed");
+  sha256_update(ctx_.get(), len, static_cast<const std::uint8_t*>(data));
 }
 
 Digest Sha256::finish() {
   if (finished_) throw Error("sha256: finish called twice");
   finished_ = true;
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_DigestFinal_ex(as_ctx(ctx_.get()), md, &len) != 1 || len != kHexLen / 2) {
-    throw Error("sha256: finish failed");
-  }
+  std::uint8_t md[SHA256_DIGEST_SIZE];
+  sha256_digest(ctx_.get(), sizeof md, md);
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string hex;
   hex.reserve(kHexLen);
-  for (unsigned int i = 0; i < len; ++i) {
-    hex.push_back(kDigits[md[i] >> 4]);
-    hex.push_back(kDigits[md[i] & 0xf]);
+  for (std::uint8_t b : md) {
+    hex.push_back(kDigits[b >> 4]);
+    hex.push_back(kDigits[b & 0xf]);
   }
   return Digest(std::move(hex));
 }

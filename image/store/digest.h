@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+struct sha256_ctx;  // nettle/sha2.h
+
 namespace skiff::image {
 
 class Digest {
@@ -31,7 +33,10 @@ class Digest {
   std::string hex_;
 };
 
-// Incremental SHA-256 over OpenSSL's EVP interface, so blobs hash while they stream.
+// Incremental SHA-256 (nettle), so blobs hash while they stream. nettle rather than
+// OpenSSL's EVP: it needs no library context or provider set-up, which in OpenSSL 3
+// touches about 2 MiB of libcrypto in every process that hashes once (the agent hashes
+// ChainIDs on each container start).
 class Sha256 {
  public:
   Sha256();
@@ -45,10 +50,7 @@ class Sha256 {
   Digest finish();
 
  private:
-  struct CtxDeleter {
-    void operator()(void* ctx) const noexcept;
-  };
-  std::unique_ptr<void, CtxDeleter> ctx_;
+  std::unique_ptr<::sha256_ctx> ctx_;
   bool finished_ = false;
 };
 

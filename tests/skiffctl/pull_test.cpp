@@ -78,6 +78,49 @@ TEST_F(SkiffctlPull, PullsRecordsAndBundlesWithWhiteouts) {
   EXPECT_TRUE(test::mounts_under(tmp_.path()).empty());
 }
 
+// What skiff-agent runs as its image helper: pull --unpack fills the layer cache, so the
+// first bundle unpacks nothing; unpack --into flattens the layers with whiteouts applied.
+TEST_F(SkiffctlPull, PullUnpackFillsTheLayerCacheAndUnpackIntoFlattens) {
+  skiff::testing::Registry reg(skiff::testing::Registry::Mode::kHttp);
+  fs::path root = tmp_ / "store";
+  std::string ref = reg.host() + "/layers:latest";
+
+  Out pull = ctl(root, "--json image pull --unpack --insecure " + reg.host() + " -- " + ref);
+  ASSERT_EQ(pull.code, 0) << pull.out;
+  json j = json::parse(pull.out);
+  ASSERT_TRUE(j.contains("layersUnpacked")) << pull.out;
+  EXPECT_GE(j["layersUnpacked"].get<int>(), 2) << pull.out;
+  std::size_t snapshots = 0;
+  for (const auto& e : fs::directory_iterator(root / "snapshots")) {
+    if (e.path().filename().string().find('.') == std::string::npos) ++snapshots;
+  }
+  EXPECT_EQ(snapshots, j["layersUnpacked"].get<std::size_t>());
+
+  Out again = ctl(root, "--json image unpack " + ref);
+  ASSERT_EQ(again.code, 0) << again.out;
+  EXPECT_EQ(json::parse(again.out)["layersUnpacked"], 0) << "every layer was cached";
+
+  Out b = ctl(root, "--json image bundle " + ref + " " + (tmp_ / "b").string());
+  ASSERT_EQ(b.code, 0) << b.out;
+  EXPECT_EQ(json::parse(b.out)["layersUnpacked"], 0) << b.out;
+  EXPECT_EQ(ctl(root, "image rm-bundle " + (tmp_ / "b").string()).code, 0);
+
+  fs::path flat = tmp_ / "flat";
+  Out into = ctl(root, "image unpack --into " + flat.string() + " " + ref);
+  ASSERT_EQ(into.code, 0) << into.out;
+  EXPECT_FALSE(fs::exists(fs::symlink_status(flat / "opt/gone"))) << "whiteout ignored";
+  EXPECT_TRUE(fs::exists(flat / "opt/new"));
+  EXPECT_TRUE(fs::exists(flat / "bin/busybox"));
+  EXPECT_FALSE(fs::exists(fs::symlink_status(flat / "opt/.wh.gone"))) << "marker left behind";
+
+  Out busy = ctl(root, "image unpack --into " + flat.string() + " " + ref);
+  EXPECT_EQ(busy.code, 1) << busy.out;
+  EXPECT_NE(busy.out.find(flat.string()), std::string::npos) << busy.out;
+  Out missing = ctl(root, "image unpack " + reg.host() + "/nothere:1");
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_NE(missing.out.find("nothere"), std::string::npos) << missing.out;
+}
+
 TEST_F(SkiffctlPull, IndexIsRecordedWithThePlatformManifest) {
   skiff::testing::Registry reg(skiff::testing::Registry::Mode::kHttp);
   fs::path root = tmp_ / "store";

@@ -167,11 +167,11 @@ void Agent::spawn(const std::vector<std::string>& extra_env) {
     // nsenter without --fork execs in place: pid_ is the agent's own pid.
     args = {"/usr/bin/nsenter", "--net=/run/netns/" + netns_, "--"};
   }
-  args.insert(args.end(),
-              {SKIFF_AGENT, "--config", (root_ / "agent.conf").string(), "--state-dir",
-               state().string(), "--run-dir", run().string(), "--log-dir",
-               (root_ / "logs").string(), "--tasks-dir", tasks_dir().string(), "--runtime",
-               SKIFF_RUNTIME, "--shim", SKIFF_SHIM, "--log-level", "debug"});
+  args.insert(args.end(), {SKIFF_AGENT, "--config", (root_ / "agent.conf").string(), "--state-dir",
+                           state().string(), "--run-dir", run().string(), "--log-dir",
+                           (root_ / "logs").string(), "--tasks-dir", tasks_dir().string(),
+                           "--runtime", SKIFF_RUNTIME, "--shim", SKIFF_SHIM, "--skiffctl",
+                           SKIFF_SKIFFCTL, "--log-level", "debug"});
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

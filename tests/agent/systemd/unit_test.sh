@@ -33,6 +33,7 @@ SKIFF_LOG_DIR=$work/logs
 SKIFF_TASKS_DIR=$work/tasks.d
 SKIFF_RUNTIME=$runtime
 SKIFF_SHIM=$shim
+SKIFF_SKIFFCTL=$skiffctl
 CONF
 
 name=$("$skiffctl" --root "$work/state/images" --json image ls | sed -n 's/.*"name": *"\([^"]*\)".*/\1/p' | head -1)
