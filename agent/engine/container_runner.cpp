@@ -132,7 +132,7 @@ void ContainerRunner::write_metadata(const TaskRecord& task) {
 }
 
 void ContainerRunner::create(const TaskRecord& task, const TaskDefinition& def,
-                             const ContainerDefinition& cd, ContainerRecord& c) {
+                             const ContainerDefinition& cd, ContainerRecord& c, bool start) {
   OverrideContext ctx;
   for (const auto& v : def.volumes) {
     ctx.volume_paths[v.name] =
@@ -186,6 +186,7 @@ void ContainerRunner::create(const TaskRecord& task, const TaskDefinition& def,
     shim.runtime_root = config_.paths.runtime_root();
     shim.shim_binary = config_.shim_binary;
     shim.log_path = config_.paths.log_file(task.id, c.name);
+    shim.start = start;
     switch (cd.log_configuration.driver) {
       case LogDriver::Journald:
         shim.log_driver = "journald";

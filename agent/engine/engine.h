@@ -111,6 +111,7 @@ class TaskEngine : public AgentService {
   // `skiff-runtime start`, then RUNNING; a failure stops the container (and an essential
   // one's task). Returns whether it runs.
   bool start_created(Task& t, ContainerRecord& c, const ContainerDefinition& cd);
+  void mark_running(Task& t, ContainerRecord& c, const ContainerDefinition& cd);
   void adopt_running(Task& t, ContainerRecord& c, const ContainerDefinition& cd);
   bool check_exit(Task& t, ContainerRecord& c, const ContainerDefinition& cd);
   void on_exit(Task& t, ContainerRecord& c, const ContainerDefinition& cd,

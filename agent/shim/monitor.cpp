@@ -152,7 +152,12 @@ void Monitor::spawn_runtime() {
   std::string pid_file = path(shim_files::kPidFile);
   std::vector<std::string> args = {o_.runtime};
   if (!o_.runtime_root.empty()) args.insert(args.end(), {"--root", o_.runtime_root});
-  args.insert(args.end(), {"create", "--bundle", o_.bundle, "--pid-file", pid_file, o_.id});
+  if (o_.start) {
+    args.insert(args.end(), {"run", "--detach"});
+  } else {
+    args.push_back("create");
+  }
+  args.insert(args.end(), {"--bundle", o_.bundle, "--pid-file", pid_file, o_.id});
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

@@ -59,6 +59,7 @@ std::vector<std::string> shim_args(const ShimConfig& c, const fs::path& binary, 
   if (!c.runtime_root.empty()) a.insert(a.end(), {"--runtime-root", c.runtime_root.string()});
   if (!c.log_path.empty()) a.insert(a.end(), {"--log-path", c.log_path.string()});
   if (!c.name.empty()) a.insert(a.end(), {"--name", c.name});
+  if (c.start) a.push_back("--start");
   return a;
 }
 

@@ -22,11 +22,13 @@ struct ShimConfig {
   std::string name;                   // journald CONTAINER_NAME (default: id)
   unsigned drain_timeout_ms = 2000;   // pipe drain after the init exits
   int ready_timeout_seconds = 120;    // how long `create` may take
+  bool start = false;                 // create and start (`run --detach`)
 };
 
 struct ShimStarted {
   pid_t shim_pid;
-  pid_t container_pid;  // created, blocked until `skiff-runtime start ID`
+  pid_t container_pid;  // created and blocked until `skiff-runtime start ID`, or running
+                        // (config.start)
 };
 
 // Spawns skiff-shim (posix_spawn: safe in a multi-threaded agent; only the ready pipe is

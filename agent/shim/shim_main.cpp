@@ -70,6 +70,7 @@ int main(int argc, char** argv) {
     app.add_option("--name", o.log.container_name, "container name (journald)");
     app.add_option("--drain-timeout-ms", o.drain_timeout_ms, "pipe drain after the init exits");
     app.add_option("--ready-fd", o.ready_fd, "fd for the one-line ready report")->required();
+    app.add_flag("--start", o.start, "create and start in one runtime call (run --detach)");
     try {
       app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

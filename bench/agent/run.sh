@@ -48,7 +48,8 @@ state=$work/state
 sock=$work/run/agent.sock
 image=localhost/skiff-agent-bench:latest
 # podman.sh's settings (runc, cgroupfs, file events) with a store of our own.
-export SKIFF_PODMAN_ROOT=$work/podman/root SKIFF_PODMAN_RUNROOT=$work/podman/run
+# Run dirs on tmpfs for both, as in production (/run/skiff, /run/containers).
+export SKIFF_PODMAN_ROOT=$work/podman/root SKIFF_PODMAN_RUNROOT=$work/run/podman
 podman_sh=$repo/tests/fixtures/podman.sh
 agent_pid=
 events_pid=
@@ -159,11 +160,13 @@ cleanup() {
   rm -rf -- "$work"
 }
 trap cleanup EXIT
+mkdir -p "$work/run"
+mount -t tmpfs -o mode=0755 skiff-agent-bench-run "$work/run"
 
 # --- the image: one tree for both, made by make-image.sh, saved for skiff as a docker-archive
 "$repo/tests/fixtures/make-image.sh" "$image" "$probe" >/dev/null
 "$podman_sh" save --quiet --format docker-archive -o "$work/image.tar" "$image"
-mkdir -p "$state" "$work/run" "$work/logs" "$work/tasks.d"
+mkdir -p "$state" "$work/logs" "$work/tasks.d"
 "$skiffctl" --root "$state/images" image import "$work/image.tar" >/dev/null
 "$skiffctl" --root "$state/images" image ls | grep -q "skiff-agent-bench" ||
   { echo "image import did not record $image" >&2; exit 1; }
@@ -405,6 +408,9 @@ verdict() { awk -v v="$1" -v t="$2" 'BEGIN{print (v <= t) ? "yes" : "**no**"}'; 
   echo
   echo "## Method"
   echo
+  echo "- The run directories (the agent's --run-dir with the shims' and runtime's state,"
+  echo "  podman's --runroot) are on a tmpfs, as /run is in production; state dirs and image"
+  echo "  stores are on the host's disk."
   echo "- Private is Private_Clean + Private_Dirty from /proc/PID/smaps_rollup; PSS and RSS"
   echo "  from the same file. Measured ${settle} s after each phase settles."
   echo "- The image is tests/fixtures/make-image.sh's tree (static busybox + skiff-probe), built"

@@ -1,8 +1,11 @@
 #include "runtime/security/seccomp_filter.h"
 
 #include <fmt/format.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -232,13 +235,18 @@ SeccompFilter SeccompFilter::compile(const oci::Seccomp& profile) {
 }
 
 SeccompFilter::SeccompFilter(SeccompFilter&& other) noexcept
-    : ctx_(std::exchange(other.ctx_, nullptr)), skipped_(std::move(other.skipped_)) {}
+    : ctx_(std::exchange(other.ctx_, nullptr)),
+      skipped_(std::move(other.skipped_)),
+      program_(std::move(other.program_)),
+      load_flags_(other.load_flags_) {}
 
 SeccompFilter& SeccompFilter::operator=(SeccompFilter&& other) noexcept {
   if (this != &other) {
     if (ctx_ != nullptr) seccomp_release(ctx_);
     ctx_ = std::exchange(other.ctx_, nullptr);
     skipped_ = std::move(other.skipped_);
+    program_ = std::move(other.program_);
+    load_flags_ = other.load_flags_;
   }
   return *this;
 }
@@ -252,7 +260,54 @@ void* SeccompFilter::context() const {
   return ctx_;
 }
 
+void SeccompFilter::prepare() {
+  UniqueFd fd(::memfd_create("skiff-seccomp-bpf", MFD_CLOEXEC));
+  if (!fd) throw_errno("memfd_create", "skiff-seccomp-bpf");
+  int rc = seccomp_export_bpf(context(), fd.get());
+  if (rc < 0) throw SysError("seccomp_export_bpf", "", -rc);
+  if (::lseek(fd.get(), 0, SEEK_SET) < 0) throw_errno("lseek", "skiff-seccomp-bpf");
+  std::string program;
+  char buf[16384];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0) throw_errno("read", "skiff-seccomp-bpf");
+    if (n == 0) break;
+    program.append(buf, static_cast<std::size_t>(n));
+  }
+  if (program.empty() || program.size() % sizeof(sock_filter) != 0 ||
+      program.size() / sizeof(sock_filter) > BPF_MAXINSNS) {
+    throw Error(
+        fmt::format("seccomp_export_bpf: a program of {} bytes cannot be loaded", program.size()));
+  }
+  unsigned flags = 0;
+  auto attr = [&](scmp_filter_attr a) {
+    std::uint32_t v = 0;
+    return seccomp_attr_get(context(), a, &v) == 0 && v != 0;
+  };
+  if (attr(SCMP_FLTATR_CTL_TSYNC)) flags |= SECCOMP_FILTER_FLAG_TSYNC;
+  if (attr(SCMP_FLTATR_CTL_LOG)) flags |= SECCOMP_FILTER_FLAG_LOG;
+  if (attr(SCMP_FLTATR_CTL_SSB)) flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+  program_ = std::move(program);
+  load_flags_ = flags;
+}
+
 void SeccompFilter::load() {
+  if (!program_.empty()) {
+    sock_fprog prog{};
+    prog.len = static_cast<unsigned short>(program_.size() / sizeof(sock_filter));
+    prog.filter = reinterpret_cast<sock_filter*>(program_.data());
+    long rc = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, load_flags_, &prog);
+    // TSYNC reports a thread it could not sync as a positive thread id.
+    if (rc == 0) return;
+    int err = rc > 0 ? ESRCH : errno;
+    if (err == EACCES && load_needs_cap_sys_admin()) {
+      throw SysError("seccomp(SECCOMP_SET_MODE_FILTER)",
+                     "(no_new_privs is off, so loading needs CAP_SYS_ADMIN: load the filter "
+                     "before dropping capabilities)",
+                     err);
+    }
+    throw SysError("seccomp(SECCOMP_SET_MODE_FILTER)", "", err);
+  }
   int rc = seccomp_load(context());
   if (rc == 0) return;
   int err = -rc;

@@ -65,6 +65,52 @@ TEST(SeccompLoad, ErrnoRuleDeniesMkdirOnly) {
   EXPECT_EQ(out.value("nnp"), "0");
 }
 
+// The container init's path: the BPF generated early by prepare(), loaded later through
+// seccomp(2) with the profile's flags.
+TEST(SeccompLoad, PreparedProgramBehavesLikeSeccompLoad) {
+  Seccomp p;
+  SeccompRule deny = rule({"mkdir", "mkdirat"}, SeccompAction::Errno);
+  deny.errno_ret = EACCES;
+  p.syscalls = {deny};
+  p.flags = {"SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW"};
+  SeccompFilter prepared = SeccompFilter::compile(p);
+  prepared.prepare();
+  SeccompFilter moved = std::move(prepared);  // the program moves with the filter
+  std::string dir = "/tmp/skiff-seccomp-prepared-" + std::to_string(::getpid());
+
+  auto out = run_in_child([&](int fd) {
+    moved.load();
+    report(fd, "mkdir_errno", errno_after(::mkdir(dir.c_str(), 0700)));
+    report(fd, "seccomp", status_field("Seccomp"));
+    report(fd, "filters", status_field("Seccomp_filters"));
+    report(fd, "nnp", status_field("NoNewPrivs"));
+  });
+  ASSERT_TRUE(out.exited_ok()) << out.describe();
+  EXPECT_EQ(out.value("mkdir_errno"), std::to_string(EACCES));
+  EXPECT_FALSE(std::filesystem::exists(dir));
+  EXPECT_EQ(out.value("seccomp"), "2");
+  EXPECT_EQ(out.value("filters"), "1");
+  EXPECT_EQ(out.value("nnp"), "0");
+}
+
+TEST(SeccompLoad, PreparedProgramWithoutCapSysAdminFailsWithEacces) {
+  Seccomp p;
+  p.syscalls = {rule({"mkdir"}, SeccompAction::Errno)};
+  SeccompFilter filter = SeccompFilter::compile(p);
+  filter.prepare();
+
+  auto out = run_in_child([&](int fd) {
+    oci::Capabilities caps;
+    caps.bounding = caps.effective = caps.permitted = {CAP_CHOWN};
+    apply_user_and_capabilities(oci::User{}, caps);
+    filter.load();
+    report(fd, "loaded", "1");
+  });
+  EXPECT_FALSE(out.exited_ok()) << out.describe();
+  EXPECT_EQ(out.value("errno"), std::to_string(EACCES)) << out.describe();
+  EXPECT_NE(out.value("error").find("CAP_SYS_ADMIN"), std::string::npos) << out.describe();
+}
+
 TEST(SeccompLoad, ArgumentRuleMatchesOnlyThatValue) {
   Seccomp p;
   SeccompRule r = rule({"personality"}, SeccompAction::Errno);  // EPERM by default
