@@ -6,10 +6,10 @@
 #       --activation-id a-... --activation-code ... [--attribute site=plant-3 ...]
 #
 # It copies the binaries from a build tree (--bin-dir, default build/release) to
-# PREFIX/bin (/usr/local), the unit to /etc/systemd/system, the control plane's CA to
-# /etc/skiff/controlplane-ca.pem (the agent pins it), writes /etc/skiff/agent.conf (0600:
-# it holds the activation code until the agent has registered), then enables and starts the
-# service and waits for the registration. The spent activation is then removed from the
+# PREFIX/bin (/usr/local), the units (skiff-agent, skiff-tasks) to /etc/systemd/system,
+# the control plane's CA to /etc/skiff/controlplane-ca.pem (the agent pins it), writes
+# /etc/skiff/agent.conf (0600: it holds the activation code until the agent has
+# registered), then enables and starts the service and waits for the registration. The spent activation is then removed from the
 # configuration; the agent's token lives in /var/lib/skiff/agent/registration.json (0600).
 #
 # --root DIR installs into DIR instead of / and does not touch systemd (packaging, tests);
@@ -66,6 +66,7 @@ install -m 0644 "$ca" "$r/etc/skiff/controlplane-ca.pem"
 sed "s|/usr/local/bin/skiff-agent|$prefix/bin/skiff-agent|" "$src/systemd/skiff-agent.service" \
   >"$r/etc/systemd/system/skiff-agent.service"
 chmod 0644 "$r/etc/systemd/system/skiff-agent.service"
+install -m 0644 "$src/systemd/skiff-tasks.service" "$r/etc/systemd/system/skiff-tasks.service"
 
 conf=$r/etc/skiff/agent.conf
 umask 077

@@ -21,6 +21,9 @@ done
 unit=$work/root/etc/systemd/system/skiff-agent.service
 grep -q '^ExecStart=/usr/local/bin/skiff-agent --config /etc/skiff/agent.conf$' "$unit" ||
   fail "unit ExecStart"
+grep -q '^Requires=skiff-tasks.service$' "$unit" || fail "unit does not require skiff-tasks"
+grep -q '^Delegate=yes$' "$work/root/etc/systemd/system/skiff-tasks.service" ||
+  fail "skiff-tasks.service missing or not delegated"
 cmp -s "$work/ca.pem" "$work/root/etc/skiff/controlplane-ca.pem" || fail "CA not pinned"
 conf=$work/root/etc/skiff/agent.conf
 [[ $(stat -c %a "$conf") == 600 ]] || fail "agent.conf mode $(stat -c %a "$conf")"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # systemd/skiff-agent.service under a real systemd (PID 1 of the test VM, pure cgroup v2):
 #   - Type=notify: the unit is active only after READY=1, and shows the agent's STATUS=;
-#   - Delegate=yes: task and container cgroups nest beneath the service's cgroup;
+#   - task and container cgroups nest beneath skiff-tasks.service's delegated cgroup, so
+#     `systemctl restart skiff-agent` works on pure v2 and recovery adopts the container;
 #   - ExecReload (SIGHUP) keeps it running;
 #   - KillMode=process: `systemctl stop` leaves the container running;
 #   - the watchdog is armed (WatchdogUSec).
@@ -39,8 +40,8 @@ CONF
 name=$("$skiffctl" --root "$work/state/images" --json image ls | sed -n 's/.*"name": *"\([^"]*\)".*/\1/p' | head -1)
 [[ -n $name ]] || fail "no image name after import"
 
-# The unit as shipped, with only ExecStart pointed at the build tree.
-cp "$src/systemd/skiff-agent.service" /run/systemd/system/
+# The units as shipped, with only the agent's ExecStart pointed at the build tree.
+cp "$src/systemd/skiff-agent.service" "$src/systemd/skiff-tasks.service" /run/systemd/system/
 mkdir -p /run/systemd/system/skiff-agent.service.d
 cat >/run/systemd/system/skiff-agent.service.d/test.conf <<UNIT
 [Service]
@@ -74,9 +75,23 @@ for _ in $(seq 200); do
 done
 [[ -n $pid && $pid != 0 ]] || fail "task never RUNNING: $view"
 cg=$(cat "/proc/$pid/cgroup")
-service_cg=$(systemctl show -p ControlGroup --value skiff-agent)
-[[ $cg == "0::$service_cg/skiff/$id/app" ]] || fail "container cgroup '$cg' not beneath '$service_cg'"
+[[ $(systemctl show -p ActiveState --value skiff-tasks) == active ]] || fail "skiff-tasks not active"
+tasks_cg=$(systemctl show -p ControlGroup --value skiff-tasks)
+[[ $cg == "0::$tasks_cg/skiff/$id/app" ]] || fail "container cgroup '$cg' not beneath '$tasks_cg'"
 echo "ok: container $pid in $cg"
+
+# The restart that systemd 252 refused (219/CGROUP) while tasks nested in the agent's own
+# cgroup: a new agent comes up, and recovery adopts the running container.
+old_main=$(systemctl show -p MainPID --value skiff-agent)
+systemctl restart skiff-agent || fail "restart"
+[[ $(systemctl show -p ActiveState --value skiff-agent) == active ]] || fail "not active after restart"
+new_main=$(systemctl show -p MainPID --value skiff-agent)
+[[ $new_main != "$old_main" && $new_main != 0 ]] || fail "restart kept MainPID $old_main"
+kill -0 "$pid" || fail "the container died in the agent restart"
+view=$("$skiffctl" --socket "$sock" --json inspect "$id")
+grep -q '"knownStatus": *"RUNNING"' <<<"$view" || fail "task not RUNNING after restart: $view"
+grep -q "\"pid\": *$pid\b" <<<"$view" || fail "recovered task does not name pid $pid: $view"
+echo "ok: agent restarted ($old_main -> $new_main); container $pid adopted"
 
 systemctl reload skiff-agent || fail "reload"
 sleep 1
@@ -86,10 +101,9 @@ echo "ok: reload (SIGHUP) keeps the agent active"
 systemctl stop skiff-agent || fail "stop"
 kill -0 "$pid" || fail "KillMode=process: the container died with the agent"
 echo "ok: container $pid survived systemctl stop"
-# Known limit on pure v2 with systemd < 254 (Debian 12 has 252): the service cgroup now has
-# controllers enabled for the task cgroups beneath it, so systemd cannot put a new main
-# process there (status 219/CGROUP) until DelegateSubgroup= exists. Recovery after an
-# agent restart is covered by tests/agent/engine (AgentRecovery.*); here we clean up.
-"$runtime" --root "$work/run/runtime" delete --force "$(ls "$work/run/runtime" | head -1)"
-kill -0 "$pid" 2>/dev/null && fail "cleanup left the container running"
-echo "ok: stopped; container cleaned up"
+# Stopping skiff-tasks (as at shutdown) stops what is left in its cgroup.
+systemctl stop skiff-tasks || fail "stop skiff-tasks"
+for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$pid" 2>/dev/null && fail "stopping skiff-tasks left container $pid running"
+"$runtime" --root "$work/run/runtime" delete --force "$(ls "$work/run/runtime" | head -1)" || true
+echo "ok: stopping skiff-tasks stopped the container"
