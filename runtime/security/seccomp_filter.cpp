@@ -260,20 +260,40 @@ void* SeccompFilter::context() const {
   return ctx_;
 }
 
-void SeccompFilter::prepare() {
-  UniqueFd fd(::memfd_create("skiff-seccomp-bpf", MFD_CLOEXEC));
-  if (!fd) throw_errno("memfd_create", "skiff-seccomp-bpf");
-  int rc = seccomp_export_bpf(context(), fd.get());
-  if (rc < 0) throw SysError("seccomp_export_bpf", "", -rc);
-  if (::lseek(fd.get(), 0, SEEK_SET) < 0) throw_errno("lseek", "skiff-seccomp-bpf");
-  std::string program;
+namespace {
+
+// libseccomp exports to a file descriptor: a memfd, read back whole.
+std::string export_to_memory(int (*exporter)(const scmp_filter_ctx, int), void* ctx,
+                             const char* what) {
+  UniqueFd fd(::memfd_create(what, MFD_CLOEXEC));
+  if (!fd) throw_errno("memfd_create", what);
+  int rc = exporter(ctx, fd.get());
+  if (rc < 0) throw SysError(what, "", -rc);
+  if (::lseek(fd.get(), 0, SEEK_SET) < 0) throw_errno("lseek", what);
+  std::string out;
   char buf[16384];
   for (;;) {
     ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) throw_errno("read", "skiff-seccomp-bpf");
-    if (n == 0) break;
-    program.append(buf, static_cast<std::size_t>(n));
+    if (n < 0) throw_errno("read", what);
+    if (n == 0) return out;
+    out.append(buf, static_cast<std::size_t>(n));
   }
+}
+
+[[noreturn]] void throw_load_error(const char* call, int err) {
+  if (err == EACCES && SeccompFilter::load_needs_cap_sys_admin()) {
+    throw SysError(call,
+                   "(no_new_privs is off, so loading needs CAP_SYS_ADMIN: load the filter "
+                   "before dropping capabilities)",
+                   err);
+  }
+  throw SysError(call, "", err);
+}
+
+}  // namespace
+
+void SeccompFilter::prepare() {
+  std::string program = export_to_memory(seccomp_export_bpf, context(), "seccomp_export_bpf");
   if (program.empty() || program.size() % sizeof(sock_filter) != 0 ||
       program.size() / sizeof(sock_filter) > BPF_MAXINSNS) {
     throw Error(
@@ -297,27 +317,12 @@ void SeccompFilter::load() {
     prog.len = static_cast<unsigned short>(program_.size() / sizeof(sock_filter));
     prog.filter = reinterpret_cast<sock_filter*>(program_.data());
     long rc = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, load_flags_, &prog);
-    // TSYNC reports a thread it could not sync as a positive thread id.
     if (rc == 0) return;
-    int err = rc > 0 ? ESRCH : errno;
-    if (err == EACCES && load_needs_cap_sys_admin()) {
-      throw SysError("seccomp(SECCOMP_SET_MODE_FILTER)",
-                     "(no_new_privs is off, so loading needs CAP_SYS_ADMIN: load the filter "
-                     "before dropping capabilities)",
-                     err);
-    }
-    throw SysError("seccomp(SECCOMP_SET_MODE_FILTER)", "", err);
+    // TSYNC reports a thread it could not sync as a positive thread id.
+    throw_load_error("seccomp(SECCOMP_SET_MODE_FILTER)", rc > 0 ? ESRCH : errno);
   }
   int rc = seccomp_load(context());
-  if (rc == 0) return;
-  int err = -rc;
-  if (err == EACCES && load_needs_cap_sys_admin()) {
-    throw SysError("seccomp_load",
-                   "(no_new_privs is off, so loading needs CAP_SYS_ADMIN: load the filter "
-                   "before dropping capabilities)",
-                   err);
-  }
-  throw SysError("seccomp_load", "", err);
+  if (rc != 0) throw_load_error("seccomp_load", -rc);
 }
 
 bool SeccompFilter::load_needs_cap_sys_admin() {
@@ -325,19 +330,7 @@ bool SeccompFilter::load_needs_cap_sys_admin() {
 }
 
 std::string SeccompFilter::pfc() const {
-  UniqueFd fd(::memfd_create("skiff-seccomp-pfc", MFD_CLOEXEC));
-  if (!fd) throw_errno("memfd_create", "skiff-seccomp-pfc");
-  int rc = seccomp_export_pfc(context(), fd.get());
-  if (rc < 0) throw SysError("seccomp_export_pfc", "", -rc);
-  if (::lseek(fd.get(), 0, SEEK_SET) < 0) throw_errno("lseek", "skiff-seccomp-pfc");
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) throw_errno("read", "skiff-seccomp-pfc");
-    if (n == 0) return out;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
+  return export_to_memory(seccomp_export_pfc, context(), "seccomp_export_pfc");
 }
 
 }  // namespace skiff::runtime::security
