@@ -107,10 +107,14 @@ void run_steps(InitContext& ctx) {
     filter->prepare();
   });
   ctx.sync.expect(SyncKind::Start);
-  if (ctx.unshare_cgroup_namespace) {
-    step("cgroup namespace", [] {
-      if (::unshare(CLONE_NEWCGROUP) != 0) throw_errno("unshare", "cgroup namespace");
-    });
+  // v1: the parent may still be moving us into our cgroups (create.cpp), so the namespace
+  // that must be rooted there waits for sync 2; nothing mounted before depends on it.
+  const bool cgroupns_after_mounts = ctx.unshare_cgroup_namespace && !ctx.cgroup.unified;
+  auto unshare_cgroupns = [] {
+    if (::unshare(CLONE_NEWCGROUP) != 0) throw_errno("unshare", "cgroup namespace");
+  };
+  if (ctx.unshare_cgroup_namespace && !cgroupns_after_mounts) {
+    step("cgroup namespace", unshare_cgroupns);
   }
   step("join namespaces", [&] { join_namespaces(ctx.joins); });
   if (ctx.new_user_namespace) {
@@ -128,6 +132,7 @@ void run_steps(InitContext& ctx) {
   // sync 2: createRuntime/prestart hooks run in the runtime's namespaces; then ours.
   ctx.sync.send(SyncKind::RunCreateRuntimeHooks);
   SyncMessage go = ctx.sync.expect(SyncKind::RunCreateContainerHooks);
+  if (cgroupns_after_mounts) step("cgroup namespace", unshare_cgroupns);
   step("createContainer hooks", [&] {
     run_hooks(spec.hooks.create_container, "createContainer", nlohmann::json::parse(go.text));
   });

@@ -118,6 +118,25 @@ TEST(Runtime, CgroupLimitsAreVisibleInside) {
   EXPECT_EQ(lim.value("pids.max", ""), "50") << lim.dump();
 }
 
+// A new cgroup namespace is rooted at the container's own cgroups: on v1 the runtime moves
+// the init while it mounts and the init unshares afterwards, so an unshare that came first
+// would show paths below the runtime's cgroup here instead of "/".
+TEST(Runtime, CgroupNamespaceIsRootedAtTheContainersCgroups) {
+  Runtime rt;
+  Bundle b(kReport);
+  b.config()["linux"]["namespaces"].push_back({{"type", "cgroup"}});
+  b.config()["linux"]["resources"] = {{"pids", {{"limit", 50}}}};
+  json rep = run_report(b, rt, unique_id("cgns"));
+  ASSERT_TRUE(rep["cgroup"].is_array()) << rep.dump();
+  ASSERT_FALSE(rep["cgroup"].empty());
+  for (const auto& line : rep["cgroup"]) {
+    std::string l = line.get<std::string>();
+    if (l.find(":name=") != std::string::npos) continue;  // named hierarchies are not ours
+    EXPECT_TRUE(l.ends_with(":/")) << l << " in " << rep["cgroup"].dump();
+  }
+  EXPECT_EQ(rep["cgroup_limits"].value("pids.max", ""), "50") << rep["cgroup_limits"].dump();
+}
+
 // v1: deny-all plus the standard devices. v2 has no device controller file (an eBPF
 // program would be needed, which skiff does not load yet: docs/runtime.md).
 TEST(Runtime, DeviceCgroupAllowsOnlyTheStandardDevices) {
