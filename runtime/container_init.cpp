@@ -96,7 +96,6 @@ void run_steps(InitContext& ctx) {
   const oci::Process& proc = *spec.process;
   const oci::LinuxConfig& lc = spec.linux_config;
 
-  // sync 1: the parent has put us in our cgroup and written our id maps.
   // While the parent places us in our cgroups (a v1 move can wait ~10 ms on the kernel):
   // compiling the profile and generating its BPF takes ~5 ms that would otherwise come
   // after `start`.
@@ -106,15 +105,12 @@ void run_steps(InitContext& ctx) {
     filter = security::SeccompFilter::compile(*lc.seccomp);
     filter->prepare();
   });
+  // sync 1: the parent has put us in our cgroup and written our id maps.
   ctx.sync.expect(SyncKind::Start);
-  // v1: the parent may still be moving us into our cgroups (create.cpp), so the namespace
-  // that must be rooted there waits for sync 2; nothing mounted before depends on it.
-  const bool cgroupns_after_mounts = ctx.unshare_cgroup_namespace && !ctx.cgroup.unified;
-  auto unshare_cgroupns = [] {
-    if (::unshare(CLONE_NEWCGROUP) != 0) throw_errno("unshare", "cgroup namespace");
-  };
-  if (ctx.unshare_cgroup_namespace && !cgroupns_after_mounts) {
-    step("cgroup namespace", unshare_cgroupns);
+  if (ctx.unshare_cgroup_namespace) {
+    step("cgroup namespace", [] {
+      if (::unshare(CLONE_NEWCGROUP) != 0) throw_errno("unshare", "cgroup namespace");
+    });
   }
   step("join namespaces", [&] { join_namespaces(ctx.joins); });
   if (ctx.new_user_namespace) {
@@ -132,7 +128,6 @@ void run_steps(InitContext& ctx) {
   // sync 2: createRuntime/prestart hooks run in the runtime's namespaces; then ours.
   ctx.sync.send(SyncKind::RunCreateRuntimeHooks);
   SyncMessage go = ctx.sync.expect(SyncKind::RunCreateContainerHooks);
-  if (cgroupns_after_mounts) step("cgroup namespace", unshare_cgroupns);
   step("createContainer hooks", [&] {
     run_hooks(spec.hooks.create_container, "createContainer", nlohmann::json::parse(go.text));
   });

@@ -118,9 +118,9 @@ TEST(Runtime, CgroupLimitsAreVisibleInside) {
   EXPECT_EQ(lim.value("pids.max", ""), "50") << lim.dump();
 }
 
-// A new cgroup namespace is rooted at the container's own cgroups: on v1 the runtime moves
-// the init while it mounts and the init unshares afterwards, so an unshare that came first
-// would show paths below the runtime's cgroup here instead of "/".
+// A new cgroup namespace is rooted at the container's own cgroups: an init that unshared
+// it before the runtime moved it (v1 has no CLONE_INTO_CGROUP) would show paths below the
+// runtime's cgroup here instead of "/".
 TEST(Runtime, CgroupNamespaceIsRootedAtTheContainersCgroups) {
   Runtime rt;
   Bundle b(kReport);
