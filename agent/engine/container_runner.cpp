@@ -131,8 +131,8 @@ void ContainerRunner::write_metadata(const TaskRecord& task) {
   write_file_atomic(dir / "task.json", doc.dump(2), 0644, /*durable=*/false);
 }
 
-void ContainerRunner::create(const TaskRecord& task, const TaskDefinition& def,
-                             const ContainerDefinition& cd, ContainerRecord& c, bool start) {
+void ContainerRunner::create_and_start(const TaskRecord& task, const TaskDefinition& def,
+                                       const ContainerDefinition& cd, ContainerRecord& c) {
   OverrideContext ctx;
   for (const auto& v : def.volumes) {
     ctx.volume_paths[v.name] =
@@ -186,7 +186,7 @@ void ContainerRunner::create(const TaskRecord& task, const TaskDefinition& def,
     shim.runtime_root = config_.paths.runtime_root();
     shim.shim_binary = config_.shim_binary;
     shim.log_path = config_.paths.log_file(task.id, c.name);
-    shim.start = start;
+    shim.start = true;
     switch (cd.log_configuration.driver) {
       case LogDriver::Journald:
         shim.log_driver = "journald";

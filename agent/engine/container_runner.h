@@ -48,11 +48,11 @@ class ContainerRunner {
   void prepare_task_dirs(const TaskRecord& task, const TaskDefinition& def);
   void write_metadata(const TaskRecord& task);
 
-  // Bundle + shim: on return the container is CREATED (RUNNING with `start`: the shim runs
-  // `run --detach`, one runtime exec instead of two) and c.shim_pid / c.pid are set. On
+  // Bundle + shim, which creates and starts the container with one `run --detach` (one
+  // runtime exec instead of two): on return it runs and c.shim_pid / c.pid are set. On
   // failure everything made so far is removed and skiff::Error says what failed.
-  void create(const TaskRecord& task, const TaskDefinition& def, const ContainerDefinition& cd,
-              ContainerRecord& c, bool start = false);
+  void create_and_start(const TaskRecord& task, const TaskDefinition& def,
+                        const ContainerDefinition& cd, ContainerRecord& c);
   void start(const ContainerRecord& c) const { runtime_.start(c.runtime_id); }
   void signal(const ContainerRecord& c, int sig, bool all = false) const;
 

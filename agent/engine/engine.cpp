@@ -282,9 +282,8 @@ void TaskEngine::create_and_start(Task& t, ContainerRecord& c, const ContainerDe
   }
   try {
     runner_.ensure_task_cgroup(t.record, t.definition);
-    // Created and started by the shim in one runtime call: dependencies were checked
-    // above, so nothing has to happen between the two.
-    runner_.create(t.record, t.definition, cd, c, /*start=*/true);
+    // Dependencies were checked above, so nothing has to happen between create and start.
+    runner_.create_and_start(t.record, t.definition, cd, c);
   } catch (const std::exception& e) {
     mark_stopped(t, c, std::string("CannotCreateContainerError: ") + e.what());
     if (c.essential)

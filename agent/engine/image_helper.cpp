@@ -17,7 +17,6 @@ std::string helper_message(const std::string& output) {
   std::string last = line == std::string::npos ? out : out.substr(line + 1);
   constexpr std::string_view kPrefix = "skiffctl: ";
   if (last.rfind(kPrefix, 0) == 0) last.erase(0, kPrefix.size());
-  if (last.rfind("error: ", 0) == 0) last.erase(0, 7);
   return last;
 }
 

@@ -11,7 +11,6 @@
 #include "common/mountinfo.h"
 #include "image/refs/atomic_file.h"
 #include "image/service/images.h"
-#include "image/snapshots/chain_id.h"
 #include "image/snapshots/snapshotter.h"
 
 namespace skiff::image {
@@ -107,9 +106,7 @@ BundleInfo Images::create_bundle(std::string_view ref, const fs::path& bundle_di
   // Shared until the lease is on disk: prune cannot take the layers in between.
   StoreLock shared = store_.lock(StoreLock::Mode::kShared);
   ResolvedImage img = resolve(ref);
-  std::string where =
-      fmt::format("image \"{}\": config {}", img.name, img.manifest.config.digest.str());
-  std::vector<LayerRef> layers = layer_refs(img.manifest, img.config, where);
+  std::vector<LayerRef> layers = layers_of(img);
   SnapshotMode m = mode();
 
   Lease lease{.id = bundle_id,
@@ -133,11 +130,8 @@ BundleInfo Images::create_bundle(std::string_view ref, const fs::path& bundle_di
   BundleInfo info{bundle_id, bundle_dir, m, img.manifest_desc.digest, 0};
   fs::path rootfs = bundle_dir / "rootfs";
   if (m == SnapshotMode::kOverlay) {
-    Snapshotter snaps(store_);
-    std::vector<LayerRef> missing = snaps.missing(layers);
-    if (!missing.empty()) unpacker_->make_snapshots(store_, img, missing);
-    info.layers_unpacked = missing.size();
-    std::vector<fs::path> lowers = snaps.paths(layers);
+    info.layers_unpacked = make_missing_snapshots(img, layers);
+    std::vector<fs::path> lowers = Snapshotter(store_).paths(layers);
     fs::path rw = leases_.rw_dir(bundle_id);
     fs::create_directories(rw, ec);
     if (ec) throw SysError("create directory", rw.string(), ec.value());

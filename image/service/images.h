@@ -145,6 +145,10 @@ class Images {
 
  private:
   std::string recorded_name(std::string_view ref) const;
+  // The image's layers with their DiffIDs and ChainIDs; errors name the image and config.
+  std::vector<LayerRef> layers_of(const ResolvedImage& img) const;
+  // Has the unpacker make the snapshots `layers` lacks; returns how many it made.
+  std::size_t make_missing_snapshots(const ResolvedImage& img, const std::vector<LayerRef>& layers);
   Descriptor choose_manifest(const Descriptor& target) const;
 
   ContentStore store_;

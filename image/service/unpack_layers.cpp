@@ -12,13 +12,24 @@ namespace skiff::image {
 
 namespace fs = std::filesystem;
 
+std::vector<LayerRef> Images::layers_of(const ResolvedImage& img) const {
+  return layer_refs(
+      img.manifest, img.config,
+      fmt::format("image \"{}\": config {}", img.name, img.manifest.config.digest.str()));
+}
+
+std::size_t Images::make_missing_snapshots(const ResolvedImage& img,
+                                           const std::vector<LayerRef>& layers) {
+  std::vector<LayerRef> missing = Snapshotter(store_).missing(layers);
+  if (!missing.empty()) unpacker_->make_snapshots(store_, img, missing);
+  return missing.size();
+}
+
 std::size_t Images::unpack(std::string_view ref, const std::optional<fs::path>& into) {
   // Shared: prune must not take a snapshot while it is being made.
   StoreLock shared = store_.lock(StoreLock::Mode::kShared);
   ResolvedImage img = resolve(ref);
-  std::string where =
-      fmt::format("image \"{}\": config {}", img.name, img.manifest.config.digest.str());
-  std::vector<LayerRef> layers = layer_refs(img.manifest, img.config, where);
+  std::vector<LayerRef> layers = layers_of(img);
   if (into) {
     std::error_code ec;
     fs::create_directories(*into, ec);
@@ -29,9 +40,7 @@ std::size_t Images::unpack(std::string_view ref, const std::optional<fs::path>& 
     unpacker_->apply_layers(store_, img, layers, *into);
     return layers.size();
   }
-  std::vector<LayerRef> missing = Snapshotter(store_).missing(layers);
-  if (!missing.empty()) unpacker_->make_snapshots(store_, img, missing);
-  return missing.size();
+  return make_missing_snapshots(img, layers);
 }
 
 }  // namespace skiff::image
