@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "cgroups/self_move.h"
 #include "common/error.h"
 #include "common/unique_fd.h"
 
@@ -27,25 +28,24 @@ Pipe make_pipe() {
   return {UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
-// Child side, between fork and exec: async-signal-safe calls only.
-// `go_fd` is read until EOF, so the child first drops its inherited copy of the write end.
-[[noreturn]] void exec_child(char* const* argv, const SpawnOptions& o, int go_fd, int go_write_fd,
-                             int err_fd) {
-  if (go_write_fd >= 0) ::close(go_write_fd);
-  if (go_fd >= 0) {
-    char c;
-    while (::read(go_fd, &c, 1) < 0 && errno == EINTR) {
-    }
-  }
+// What the child sends back when it cannot get to exec: EOF on the pipe means it did.
+struct ChildFailure {
   int err = 0;
-  if (o.stdin_fd >= 0 && ::dup2(o.stdin_fd, 0) < 0) err = errno;
-  if (!err && o.stdout_fd >= 0 && ::dup2(o.stdout_fd, 1) < 0) err = errno;
-  if (!err && o.stderr_fd >= 0 && ::dup2(o.stderr_fd, 2) < 0) err = errno;
-  if (!err) {
+  int tasks_file = -1;  // which cgroup `tasks` file refused the move; -1: exec failed
+};
+
+// Child side, between fork and exec: async-signal-safe calls only.
+[[noreturn]] void exec_child(char* const* argv, const SpawnOptions& o, SelfMove* move, int err_fd) {
+  ChildFailure f;
+  if (move && (f.err = move->apply()) != 0) f.tasks_file = move->failed();
+  if (!f.err && o.stdin_fd >= 0 && ::dup2(o.stdin_fd, 0) < 0) f.err = errno;
+  if (!f.err && o.stdout_fd >= 0 && ::dup2(o.stdout_fd, 1) < 0) f.err = errno;
+  if (!f.err && o.stderr_fd >= 0 && ::dup2(o.stderr_fd, 2) < 0) f.err = errno;
+  if (!f.err) {
     ::execvp(argv[0], argv);
-    err = errno;
+    f.err = errno;
   }
-  (void)!::write(err_fd, &err, sizeof err);
+  (void)!::write(err_fd, &f, sizeof f);
   ::_exit(127);
 }
 
@@ -58,15 +58,18 @@ pid_t clone_into(int cgroup_fd) {
 }
 
 // Reads the child's exec result: EOF means exec succeeded.
-void await_exec(pid_t pid, UniqueFd err_read, const std::string& what) {
-  int err = 0;
+void await_exec(pid_t pid, UniqueFd err_read, const std::string& what, const SelfMove* move) {
+  ChildFailure f;
   ssize_t n;
   do {
-    n = ::read(err_read.get(), &err, sizeof err);
+    n = ::read(err_read.get(), &f, sizeof f);
   } while (n < 0 && errno == EINTR);
-  if (n == sizeof err) {
+  if (n == sizeof f) {
     ::waitpid(pid, nullptr, 0);
-    throw SysError("exec", what, err);
+    if (move && f.tasks_file >= 0) {
+      throw SysError("move into cgroup via", move->path(f.tasks_file).string(), f.err);
+    }
+    throw SysError("exec", what, f.err);
   }
 }
 
@@ -81,10 +84,10 @@ Spawned spawn_in(Cgroup& cgroup, const std::vector<std::string>& argv, const Spa
   Pipe err = make_pipe();
   if (UniqueFd cg = cgroup.open_for_clone()) {
     pid_t pid = clone_into(cg.get());
-    if (pid == 0) exec_child(cargv.data(), o, -1, -1, err.write.get());
+    if (pid == 0) exec_child(cargv.data(), o, nullptr, err.write.get());
     if (pid > 0) {
       err.write.reset();
-      await_exec(pid, std::move(err.read), argv[0]);
+      await_exec(pid, std::move(err.read), argv[0], nullptr);
       return {pid, SpawnPath::CloneIntoCgroup};
     }
     // ENOSYS/E2BIG/EINVAL: a kernel without clone3 or CLONE_INTO_CGROUP; fall back.
@@ -93,22 +96,13 @@ Spawned spawn_in(Cgroup& cgroup, const std::vector<std::string>& argv, const Spa
     }
   }
 
-  Pipe go = make_pipe();
+  SelfMove move(cgroup);
   pid_t pid = ::fork();
   if (pid < 0) throw_errno("fork", argv[0]);
-  if (pid == 0) exec_child(cargv.data(), o, go.read.get(), go.write.get(), err.write.get());
+  if (pid == 0) exec_child(cargv.data(), o, &move, err.write.get());
   err.write.reset();
-  go.read.reset();
-  try {
-    cgroup.add_process(pid);
-  } catch (...) {
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
-    throw;
-  }
-  go.write.reset();  // EOF releases the child
-  await_exec(pid, std::move(err.read), argv[0]);
-  return {pid, SpawnPath::ForkThenMove};
+  await_exec(pid, std::move(err.read), argv[0], &move);
+  return {pid, SpawnPath::ForkThenSelfMove};
 }
 
 }  // namespace skiff::cgroups

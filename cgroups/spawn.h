@@ -17,16 +17,16 @@ struct SpawnOptions {
   int stderr_fd = -1;
 };
 
-enum class SpawnPath { CloneIntoCgroup, ForkThenMove };
+enum class SpawnPath { CloneIntoCgroup, ForkThenSelfMove };
 
 struct Spawned {
   pid_t pid;
   SpawnPath path;  // which mechanism placed the child
 };
 
-// clone3(CLONE_INTO_CGROUP) where the backend and kernel allow it, otherwise fork, move
-// the child, then let it exec. An exec failure is reported as a skiff::SysError naming
-// argv[0] (the child sends its errno back over a close-on-exec pipe).
+// clone3(CLONE_INTO_CGROUP) where the backend and kernel allow it, otherwise fork and let
+// the child move itself (cgroups/self_move.h) before it execs. An exec failure is reported as a
+// skiff::SysError naming argv[0] (the child sends its errno back over a close-on-exec pipe).
 Spawned spawn_in(Cgroup& cgroup, const std::vector<std::string>& argv,
                  const SpawnOptions& options = {});
 

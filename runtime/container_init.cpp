@@ -96,16 +96,13 @@ void run_steps(InitContext& ctx) {
   const oci::Process& proc = *spec.process;
   const oci::LinuxConfig& lc = spec.linux_config;
 
-  // While the parent places us in our cgroups (a v1 move can wait ~10 ms on the kernel):
-  // compiling the profile and generating its BPF takes ~5 ms that would otherwise come
-  // after `start`.
-  std::optional<security::SeccompFilter> filter;
-  step("seccomp", [&] {
-    if (!lc.seccomp) return;
-    filter = security::SeccompFilter::compile(*lc.seccomp);
-    filter->prepare();
-  });
-  // sync 1: the parent has put us in our cgroup and written our id maps.
+  if (ctx.join_cgroup) {
+    step("join cgroup", [&] {
+      ctx.join_cgroup->apply_or_throw();
+      ctx.join_cgroup->close();
+    });
+  }
+  // sync 1: the parent has written our id maps.
   ctx.sync.expect(SyncKind::Start);
   if (ctx.unshare_cgroup_namespace) {
     step("cgroup namespace", [] {
@@ -151,9 +148,8 @@ void run_steps(InitContext& ctx) {
       write_file("/proc/self/oom_score_adj", std::to_string(*proc.oom_score_adj));
   });
   bool load_filter_last = false;
-  step("rlimits, user, capabilities, no_new_privs", [&] {
-    load_filter_last = security::apply_process_security(proc, filter ? &*filter : nullptr);
-  });
+  step("rlimits, user, capabilities, no_new_privs",
+       [&] { load_filter_last = security::apply_process_security(proc, ctx.seccomp); });
   step("cwd", [&] {
     if (::chdir(proc.cwd.c_str()) != 0) throw_errno("chdir to process.cwd", proc.cwd);
   });
@@ -177,7 +173,7 @@ void run_steps(InitContext& ctx) {
     (void)!::write(2, msg.data(), msg.size());
     ::_exit(1);
   }
-  if (load_filter_last) filter->load();  // last, so it filters only the workload
+  if (load_filter_last) ctx.seccomp->load();  // last, so it filters only the workload
 
   auto argv = c_argv(proc.args);
   auto envp = c_argv(proc.env);

@@ -5,8 +5,10 @@
 #include <filesystem>
 #include <vector>
 
+#include "cgroups/self_move.h"
 #include "runtime/namespaces.h"
 #include "runtime/rootfs.h"
+#include "runtime/security/seccomp_filter.h"
 #include "runtime/spec/spec.h"
 #include "runtime/sync_socket.h"
 
@@ -20,9 +22,11 @@ struct InitContext {
   int lock_fd = -1;    // the parent's container lock: closed at once, or `start` would block
   bool no_pivot = false;
   bool new_user_namespace = false;
-  // v1 cannot clone straight into the cgroup, so the cgroup namespace is made only once the
-  // parent has moved us (its root is the cgroup we are in when it is created).
+  // v1 cannot clone straight into the cgroup, so the cgroup namespace is made only once we
+  // have moved ourselves (its root is the cgroup we are in when it is created).
   bool unshare_cgroup_namespace = false;
+  cgroups::SelfMove* join_cgroup = nullptr;    // set where clone3 could not place us
+  security::SeccompFilter* seccomp = nullptr;  // linux.seccomp, prepared by the parent
   CgroupView cgroup;
   const std::vector<JoinFd>& joins;
   int preserve_fds = 0;  // fds 3..3+N-1 stay open across exec (socket activation)

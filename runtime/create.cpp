@@ -10,8 +10,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <optional>
 
 #include "cgroups/manager.h"
+#include "cgroups/self_move.h"
 #include "common/error.h"
 #include "common/file_io.h"
 #include "runtime/console.h"
@@ -20,6 +22,7 @@
 #include "runtime/device_rules.h"
 #include "runtime/hooks.h"
 #include "runtime/host_cgroups.h"
+#include "runtime/seccomp_cache.h"
 
 namespace skiff::runtime {
 
@@ -122,6 +125,10 @@ pid_t create_container(const StateDir& dir, const CreateOptions& o) {
   }
   fs::path rootfs = resolve_rootfs(bundle, spec);
   auto joins = open_join_fds(spec.linux_config);
+  // Compiled here, not in the init: a bad profile fails before any process exists, and a
+  // profile seen before costs no code generation.
+  std::optional<security::SeccompFilter> seccomp;
+  if (spec.linux_config.seccomp) seccomp = SeccompCache(dir.seccomp_cache()).filter_for(spec);
 
   fs::create_directories(dir.root());
   fs::path state_dir = dir.container(o.id);
@@ -148,6 +155,8 @@ pid_t create_container(const StateDir& dir, const CreateOptions& o) {
   auto [parent_end, child_end] = SyncSocket::make_pair();
   unsigned long ns_flags = new_namespace_flags(spec.linux_config);
   UniqueFd cgroup_fd = cgroup->open_for_clone();
+  cgroups::SelfMove self_move;
+  if (!cgroup_fd) self_move = cgroups::SelfMove(*cgroup);
   const bool wants_cgroupns = (ns_flags & CLONE_NEWCGROUP) != 0;
   const bool late_cgroupns = wants_cgroupns && !cgroup_fd;
   if (late_cgroupns) ns_flags &= ~static_cast<unsigned long>(CLONE_NEWCGROUP);
@@ -166,6 +175,8 @@ pid_t create_container(const StateDir& dir, const CreateOptions& o) {
                     o.no_pivot,
                     (ns_flags & CLONE_NEWUSER) != 0,
                     late_cgroupns,
+                    cgroup_fd ? nullptr : &self_move,
+                    seccomp ? &*seccomp : nullptr,
                     view,
                     joins,
                     o.preserve_fds};
@@ -173,6 +184,7 @@ pid_t create_container(const StateDir& dir, const CreateOptions& o) {
   }
   rollback.set_pid(pid);
   child_end.close();
+  self_move.close();
 
   ContainerState state;
   state.id = o.id;
@@ -186,10 +198,8 @@ pid_t create_container(const StateDir& dir, const CreateOptions& o) {
   state.created_via_run = o.created_via_run;
   for (const auto& p : cgroup->paths()) state.cgroup_paths.push_back(p.string());
 
-  // sync 1: join the cgroup (v1 has no CLONE_INTO_CGROUP) and map ids, then let it run.
-  // A v1 move waits for an RCU grace period (~10 ms here); the init spends it generating its
-  // seccomp program. (Letting it mount meanwhile as well saved nothing measurable.)
-  if (!cgroup_fd) cgroup->add_process(pid);
+  // sync 1: map ids, then let it run. The init is already in its cgroup: cloned into it, or
+  // (v1) moved by itself, which spares this move the kernel's RCU wait (cgroups/self_move.h).
   if (ns_flags & CLONE_NEWUSER) write_id_maps(pid, spec.linux_config);
   parent_end.send(SyncKind::Start);
 

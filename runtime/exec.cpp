@@ -11,13 +11,16 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <vector>
 
+#include "cgroups/self_move.h"
 #include "common/argv.h"
 #include "common/error.h"
 #include "runtime/console.h"
 #include "runtime/container_init.h"
 #include "runtime/lifecycle.h"
+#include "runtime/seccomp_cache.h"
 #include "runtime/security/process_security.h"
 #include "runtime/security/seccomp_filter.h"
 #include "runtime/sync_socket.h"
@@ -55,22 +58,19 @@ void join_all(const std::vector<JoinFd>& fds) {
 }
 
 // The final process, already inside every namespace: become what the spec says, exec.
-[[noreturn]] void become_workload(const oci::Spec& spec, const oci::Process& proc, SyncSocket& sync,
-                                  int preserve_fds) {
+[[noreturn]] void become_workload(const oci::Process& proc, security::SeccompFilter* seccomp,
+                                  SyncSocket& sync, int preserve_fds) {
   try {
     if (proc.terminal) {
       UniqueFd master = setup_console(proc.console_size);
       sync.send(SyncKind::ConsoleMaster, {}, master.get());
     }
-    std::optional<security::SeccompFilter> filter;
-    if (spec.linux_config.seccomp)
-      filter = security::SeccompFilter::compile(*spec.linux_config.seccomp);
-    bool load_filter_last = security::apply_process_security(proc, filter ? &*filter : nullptr);
+    bool load_filter_last = security::apply_process_security(proc, seccomp);
     if (::chdir(proc.cwd.c_str()) != 0) throw_errno("chdir to cwd", proc.cwd);
     std::string exe = resolve_executable(proc.args.front(), proc.env);
     close_fds_on_exec(preserve_fds);
     sync.send(SyncKind::Ready);
-    if (load_filter_last) filter->load();
+    if (load_filter_last) seccomp->load();
     auto argv = c_argv(proc.args);
     auto envp = c_argv(proc.env);
     ::execve(exe.c_str(), argv.data(), envp.data());
@@ -115,30 +115,31 @@ int exec_in_container(const StateDir& dir, const ExecOptions& o) {
   }
   oci::Spec spec = oci::load_spec(c.state.bundle);
   auto joins = open_container_namespaces(c.state.pid, spec.linux_config);
+  std::optional<security::SeccompFilter> seccomp;  // a health check every few seconds: cached
+  if (spec.linux_config.seccomp) seccomp = SeccompCache(dir.seccomp_cache()).filter_for(spec);
   auto [parent_end, child_end] = SyncSocket::make_pair();
   // Waiting (not detached): the workload is our grandchild; being a subreaper brings it back.
   if (!o.detach) ::prctl(PR_SET_CHILD_SUBREAPER, 1);
 
   UniqueFd cgroup_fd = c.cgroup ? c.cgroup->open_for_clone() : UniqueFd();
+  cgroups::SelfMove self_move;
+  if (c.cgroup && !cgroup_fd) self_move = cgroups::SelfMove(*c.cgroup);
   clone_args args{};
   args.flags = cgroup_fd ? CLONE_INTO_CGROUP : 0;
   args.exit_signal = SIGCHLD;
   args.cgroup = cgroup_fd ? static_cast<__u64>(cgroup_fd.get()) : 0;
-  int go[2];
-  if (::pipe2(go, O_CLOEXEC) != 0) throw_errno("pipe2", "exec");
-  UniqueFd go_r(go[0]), go_w(go[1]);
   pid_t mid = static_cast<pid_t>(::syscall(SYS_clone3, &args, sizeof args));
   if (mid < 0) throw_errno("clone3 exec process in", o.id);
   if (mid == 0) {
     parent_end.close();
-    go_w.reset();
-    char b;
-    (void)!::read(go_r.get(), &b, 1);  // until the parent has put us in the cgroup (v1)
     try {
+      self_move.apply_or_throw();  // v1: into the container's cgroups, ourselves
+      self_move.close();
       join_all(joins);
       pid_t pid = ::fork();  // the pid namespace applies from our children on
       if (pid < 0) throw_errno("fork into the pid namespace of", o.id);
-      if (pid == 0) become_workload(spec, o.process, child_end, o.preserve_fds);
+      if (pid == 0)
+        become_workload(o.process, seccomp ? &*seccomp : nullptr, child_end, o.preserve_fds);
       // fork() answered in our (the host's) pid namespace: that is the pid callers want.
       child_end.send(SyncKind::Pid, std::to_string(pid));
       ::_exit(0);
@@ -148,8 +149,7 @@ int exec_in_container(const StateDir& dir, const ExecOptions& o) {
     }
   }
   child_end.close();
-  if (!cgroup_fd && c.cgroup) c.cgroup->add_process(mid);
-  go_w.reset();
+  self_move.close();
   ::waitpid(mid, nullptr, 0);
 
   // The middle process (Pid) and the workload (ConsoleMaster, Ready) share the socket, so

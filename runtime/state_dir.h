@@ -5,6 +5,8 @@
 //       ├── state.json               ContainerState, replaced atomically (temp + rename)
 //       ├── exec.fifo                exists from create until start: init blocks on it
 //       └── lock                     flock()ed by any command that changes the container
+//   └── .seccomp-cache/              generated seccomp programs (runtime/seccomp_cache.h); the
+//                                    dot keeps it apart from container ids
 #pragma once
 
 #include <filesystem>
@@ -26,6 +28,7 @@ class StateDir {
   }
   std::filesystem::path exec_fifo(std::string_view id) const { return container(id) / "exec.fifo"; }
   std::filesystem::path lock_file(std::string_view id) const { return container(id) / "lock"; }
+  std::filesystem::path seccomp_cache() const { return root_ / ".seccomp-cache"; }
 
  private:
   std::filesystem::path root_;

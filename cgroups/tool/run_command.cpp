@@ -53,7 +53,8 @@ void print_report(const RunRequest& req, const Cgroup& cg, const Stats& s, int s
   fmt::print("cgroup     {}{} ({} backend, {})\n", paths.front().string(),
              paths.size() > 1 ? fmt::format(" and {} more hierarchies", paths.size() - 1) : "",
              to_string(cg.backend()),
-             path == SpawnPath::CloneIntoCgroup ? "clone3 CLONE_INTO_CGROUP" : "fork, then move");
+             path == SpawnPath::CloneIntoCgroup ? "clone3 CLONE_INTO_CGROUP"
+                                                : "fork, then the child moves itself");
   fmt::print("status     {}{}\n", describe_status(status),
              s.oom_kill_events > 0 ? "  <- OOM-killed by the memory limit" : "");
   double cpu_s = static_cast<double>(s.cpu_usage_usec) / 1e6;

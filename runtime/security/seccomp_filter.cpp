@@ -255,9 +255,31 @@ SeccompFilter::~SeccompFilter() {
   if (ctx_ != nullptr) seccomp_release(ctx_);
 }
 
+SeccompFilter SeccompFilter::from_program(std::string program, unsigned load_flags) {
+  check_program_size(program.size(), "a cached seccomp program");
+  SeccompFilter filter(nullptr);
+  filter.program_ = std::move(program);
+  filter.load_flags_ = load_flags;
+  return filter;
+}
+
+std::string SeccompFilter::generator_identity() {
+  const scmp_version* v = seccomp_version();
+  return fmt::format("libseccomp {}.{}.{} api {}", v->major, v->minor, v->micro, seccomp_api_get());
+}
+
 void* SeccompFilter::context() const {
-  if (ctx_ == nullptr) throw Error("seccomp filter used after it was moved from");
+  if (ctx_ == nullptr) {
+    throw Error("seccomp filter has no libseccomp context (moved from, or made from a program)");
+  }
   return ctx_;
+}
+
+void SeccompFilter::check_program_size(std::size_t bytes, const char* what) {
+  if (bytes == 0 || bytes % sizeof(sock_filter) != 0 ||
+      bytes / sizeof(sock_filter) > BPF_MAXINSNS) {
+    throw Error(fmt::format("{}: a program of {} bytes cannot be loaded", what, bytes));
+  }
 }
 
 namespace {
@@ -294,11 +316,7 @@ std::string export_to_memory(int (*exporter)(const scmp_filter_ctx, int), void* 
 
 void SeccompFilter::prepare() {
   std::string program = export_to_memory(seccomp_export_bpf, context(), "seccomp_export_bpf");
-  if (program.empty() || program.size() % sizeof(sock_filter) != 0 ||
-      program.size() / sizeof(sock_filter) > BPF_MAXINSNS) {
-    throw Error(
-        fmt::format("seccomp_export_bpf: a program of {} bytes cannot be loaded", program.size()));
-  }
+  check_program_size(program.size(), "seccomp_export_bpf");
   unsigned flags = 0;
   auto attr = [&](scmp_filter_attr a) {
     std::uint32_t v = 0;

@@ -2,8 +2,9 @@
 //
 // Call order in a container's init (see process_security.h, which does all of it):
 //
-//   compile(), prepare()      early, so a bad profile fails before the container starts;
-//                             no side effects on the process
+//   compile(), prepare()      early (the runtime does both before it clones the init), so
+//                             a bad profile fails before the container starts; no side
+//                             effects on the process
 //   apply_rlimits()
 //   if !no_new_privileges:    load() HERE, while the process still has CAP_SYS_ADMIN: without
 //                             no_new_privs the kernel lets only CAP_SYS_ADMIN install a filter
@@ -47,6 +48,12 @@ class SeccompFilter {
   //  - A syscall made under an architecture the profile does not list kills the thread
   //    (libseccomp's default bad-arch action).
   static SeccompFilter compile(const oci::Seccomp& profile);
+  // A filter from a program that prepare() generated earlier (runtime/seccomp_cache.h): it
+  // can be loaded, but has no libseccomp context for pfc().
+  static SeccompFilter from_program(std::string program, unsigned load_flags);
+  // What, besides the profile, decides the program prepare() generates: the libseccomp
+  // version and the kernel API level it detected.
+  static std::string generator_identity();
 
   SeccompFilter(SeccompFilter&& other) noexcept;
   SeccompFilter& operator=(SeccompFilter&& other) noexcept;
@@ -55,10 +62,12 @@ class SeccompFilter {
   ~SeccompFilter();
 
   // Generates the BPF program now (libseccomp's seccomp_export_bpf), so that load() only
-  // hands it to the kernel. Generation takes about 5 ms for Docker's default profile; the
-  // container init does it while the runtime is still placing it in its cgroups, instead
-  // of after `start`.
+  // hands it to the kernel. Generation takes about 5 ms for Docker's default profile, which
+  // is why the runtime keeps the result (runtime/seccomp_cache.h).
   void prepare();
+  // prepare()'s output: struct sock_filter[] and the seccomp(2) flags.
+  const std::string& program() const { return program_; }
+  unsigned load_flags() const { return load_flags_; }
 
   // Installs the filter on the calling thread (all threads with TSYNC): the prepared
   // program through seccomp(2), else seccomp_load(). Throws SysError with the kernel's errno.
@@ -76,6 +85,7 @@ class SeccompFilter {
 
  private:
   explicit SeccompFilter(void* ctx) : ctx_(ctx) {}
+  static void check_program_size(std::size_t bytes, const char* what);
   void* context() const;
 
   void* ctx_ = nullptr;  // scmp_filter_ctx; void* keeps <seccomp.h> out of this header

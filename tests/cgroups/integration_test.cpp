@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "cgroups/manager.h"
+#include "cgroups/self_move.h"
 #include "cgroups/spawn.h"
 #include "common/error.h"
 #include "common/file_io.h"
@@ -250,9 +251,33 @@ TEST_F(CgroupIntegration, ChildStartsInsideTheCgroup) {
   Pipe out;
   Spawned s = spawn_in(cg, argv, {.stdout_fd = out.w.get()});
   EXPECT_EQ(s.path,
-            cg.backend() == Backend::V2 ? SpawnPath::CloneIntoCgroup : SpawnPath::ForkThenMove);
+            cg.backend() == Backend::V2 ? SpawnPath::CloneIntoCgroup : SpawnPath::ForkThenSelfMove);
   auto pids = cg.pids();
   EXPECT_NE(std::find(pids.begin(), pids.end(), s.pid), pids.end());
+}
+
+// The move a child makes itself (cgroups/self_move.h): the fds are opened first, so a
+// cgroup removed in between fails the move, and the error names the file that refused it.
+TEST_F(CgroupIntegration, SelfMoveIntoARemovedCgroupNamesTheFile) {
+  Cgroup& cg = make({});
+  SelfMove move(cg);
+  cg.remove();
+  Pipe result;
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int err = move.apply();
+    int report[2] = {err, move.failed()};
+    (void)!::write(result.w.get(), report, sizeof report);
+    ::_exit(0);
+  }
+  result.w.reset();
+  int report[2] = {0, -1};
+  ASSERT_EQ(::read(result.r.get(), report, sizeof report), static_cast<ssize_t>(sizeof report));
+  wait_status(pid);
+  EXPECT_NE(report[0], 0);
+  ASSERT_EQ(report[1], 0);
+  std::string file = cg.backend() == Backend::V1 ? "tasks" : "cgroup.procs";
+  EXPECT_EQ(move.path(report[1]), cg.paths().front() / file);
 }
 
 TEST_F(CgroupIntegration, ExecFailureIsReportedWithThePath) {
