@@ -51,6 +51,8 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
+trap 'exit 130' INT  # signals skip EXIT traps: turn them into exits
+trap 'exit 143' TERM
 
 step "Building the demo image localhost/skiff-demo:latest (busybox-static + skiff-probe)"
 remove_work  # whatever an earlier --keep run left

@@ -70,6 +70,9 @@ cleanup() {
   echo "demo: stopped the agent, the control plane and the registry; $work removed"
 }
 trap cleanup EXIT
+# A signal (ctest stopping us, ^C) must run the cleanup too: bash skips EXIT traps on them.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 free_port() {  # a port nothing on 127.0.0.1 answers on
   local p

@@ -52,7 +52,8 @@ if [[ -n $attributes && ! $attributes =~ ^[A-Za-z0-9._:-]+=[^,=]*(,[A-Za-z0-9._:
 fi
 declare -A binaries=(
   [skiff-agent]=agent/main/skiff-agent [skiff-shim]=agent/shim/skiff-shim
-  [skiff-runtime]=runtime/skiff-runtime [skiffctl]=skiffctl/skiffctl)
+  [skiff-runtime]=runtime/skiff-runtime [skiffctl]=skiffctl/skiffctl
+  [skiffctl-image]=skiffctl/skiffctl-image [skiffctl-cp]=skiffctl/skiffctl-cp)
 for name in "${!binaries[@]}"; do
   [[ -x $bin_dir/${binaries[$name]} ]] || die "--bin-dir: $bin_dir/${binaries[$name]} missing (scripts/build.sh release)"
 done
@@ -80,7 +81,7 @@ umask 077
 } >"$conf.tmp"
 chmod 0600 "$conf.tmp"
 mv "$conf.tmp" "$conf"
-echo "installed skiff-agent, skiff-shim, skiff-runtime, skiffctl to $r$prefix/bin; configuration $conf"
+echo "installed skiff-agent, skiff-shim, skiff-runtime, skiffctl (+ skiffctl-image, skiffctl-cp) to $r$prefix/bin; configuration $conf"
 
 [[ $start == 1 ]] || exit 0
 systemctl daemon-reload

@@ -1,39 +1,25 @@
-// skiffctl: the command line for Skiff. Each command family lives in its own file and
-// registers itself on the app; this file only holds the global options and error output.
-#include <CLI/CLI.hpp>
+// skiffctl: the command line for Skiff. The agent commands run here; the image and
+// control-plane families run in their helper programs (skiffctl/app.h says why).
 #include <cstdio>
 #include <exception>
 
-#include "skiffctl/cp_commands.h"
-#include "skiffctl/global_options.h"
-#include "skiffctl/image_commands.h"
+#include "skiffctl/app.h"
+#include "skiffctl/forward.h"
 #include "skiffctl/task_commands.h"
 
 int main(int argc, char** argv) {
   skiff::ctl::GlobalOptions g;
-  CLI::App app{"skiffctl: manage Skiff images and containers, and drive a control plane"};
-  app.fallthrough();
-  app.require_subcommand(1);
-  app.add_flag("--json", g.json, "Print JSON instead of tables");
-  app.add_option("--root", g.root, "Image store root")->capture_default_str();
-  // Control plane (cp ...). No flag for the admin token: only SKIFF_ADMIN_TOKEN or a file.
-  app.add_option("--endpoint", g.endpoint, "Control plane admin API: https://HOST:PORT")
-      ->envname("SKIFF_ENDPOINT");
-  app.add_option("--ca", g.ca_file, "The control plane's CA (DATA/certs/ca.pem), pinned")
-      ->envname("SKIFF_CA_FILE");
-  app.add_option("--admin-token-file", g.admin_token_file,
-                 "File holding the admin token (DATA/admin.token); else env SKIFF_ADMIN_TOKEN")
-      ->envname("SKIFF_ADMIN_TOKEN_FILE");
-  skiff::ctl::add_image_commands(app, g);
+  CLI::App app{skiff::ctl::kDescription};
+  skiff::ctl::add_global_options(app, g);
+  skiff::ctl::add_forwarded_family(app, "image", "Manage images in the local store");
   skiff::ctl::add_task_commands(app, g);
-  skiff::ctl::add_cp_commands(app, g);
+  skiff::ctl::add_forwarded_family(app, "cp",
+                                   "Drive a control plane's admin API (--endpoint, --ca)");
   try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    skiff::ctl::forward_family(app, {"image", "cp"}, argc, argv);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "skiffctl: %s\n", e.what());
     return 1;
   }
-  return 0;
+  return skiff::ctl::run_app(app, argc, argv);
 }

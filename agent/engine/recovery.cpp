@@ -85,7 +85,8 @@ std::vector<std::string> TaskEngine::recover() {
   if (std::filesystem::is_directory(root, ec)) {
     for (const auto& entry : std::filesystem::directory_iterator(root, ec)) {
       std::string id = entry.path().filename().string();
-      if (!entry.is_directory() || known_ids.contains(id)) continue;
+      // A leading dot is the runtime's own (its seccomp cache); no container id has one.
+      if (!entry.is_directory() || id.starts_with('.') || known_ids.contains(id)) continue;
       try {
         runner_.runtime().remove(id);
         spdlog::warn("removed orphaned container {}", id);

@@ -160,6 +160,8 @@ cleanup() {
   rm -rf -- "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT  # signals skip EXIT traps: turn them into exits
+trap 'exit 143' TERM
 mkdir -p "$work/run"
 mount -t tmpfs -o mode=0755 skiff-agent-bench-run "$work/run"
 

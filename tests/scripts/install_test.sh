@@ -14,9 +14,12 @@ install=("$src/scripts/install.sh" --bin-dir "$build" --root "$work/root")
 "${install[@]}" --endpoint https://10.0.0.1:8443 --ca "$work/ca.pem" --activation-id a-123 \
   --activation-code c0ffee --attribute site=plant-3 --attribute tier=edge >/dev/null
 
-for b in skiff-agent skiff-shim skiff-runtime skiffctl; do
+for b in skiff-agent skiff-shim skiff-runtime skiffctl skiffctl-image skiffctl-cp; do
   [[ -x $work/root/usr/local/bin/$b ]] || fail "$b not installed"
 done
+# The installed skiffctl finds its installed helper: an image command runs.
+"$work/root/usr/local/bin/skiffctl" --root "$work/images" --json image ls | jq -e 'length == 0' \
+  >/dev/null || fail "installed skiffctl cannot run skiffctl-image"
 "$work/root/usr/local/bin/skiff-agent" --version | grep -q skiff-agent || fail "agent does not run"
 unit=$work/root/etc/systemd/system/skiff-agent.service
 grep -q '^ExecStart=/usr/local/bin/skiff-agent --config /etc/skiff/agent.conf$' "$unit" ||

@@ -271,7 +271,9 @@ std::vector<std::string> Agent::runtime_containers() const {
   std::error_code ec;
   if (!fs::is_directory(runtime_root(), ec)) return ids;
   for (const auto& e : fs::directory_iterator(runtime_root(), ec)) {
-    if (e.is_directory()) ids.push_back(e.path().filename().string());
+    std::string name = e.path().filename().string();
+    // Container ids never start with a dot; .seccomp-cache is the runtime's.
+    if (e.is_directory() && !name.starts_with('.')) ids.push_back(name);
   }
   std::sort(ids.begin(), ids.end());
   return ids;
