@@ -78,7 +78,7 @@ json AgentClient::call(http::verb method, const std::string& target, const std::
 }
 
 void AgentClient::stream(const std::string& target,
-                         const std::function<void(std::string_view)>& sink) {
+                         const std::function<bool(std::string_view)>& sink) {
   UnixStream stream = connect(socket_);
   send(stream, http::verb::get, target, "");
   boost::beast::flat_buffer buffer;
@@ -102,8 +102,8 @@ void AgentClient::stream(const std::string& target,
     std::string_view got(chunk, sizeof chunk - parser.get().body().size);
     if (status >= 400) {
       error_body.append(got);
-    } else if (!got.empty()) {
-      sink(got);
+    } else if (!got.empty() && !sink(got)) {
+      return;
     }
   }
   if (status >= 400) throw Error(error_text(status, error_body));

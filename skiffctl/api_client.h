@@ -29,8 +29,9 @@ class AgentClient {
   // request() + JSON; a status >= 400 throws skiff::Error with the agent's "error" text.
   nlohmann::json call(boost::beast::http::verb method, const std::string& target,
                       const std::string& body = "");
-  // GET a streaming (chunked) body, handing each piece to `sink` as it arrives.
-  void stream(const std::string& target, const std::function<void(std::string_view)>& sink);
+  // GET a streaming (chunked) body, handing each piece to `sink` as it arrives, until the
+  // body ends or `sink` returns false.
+  void stream(const std::string& target, const std::function<bool(std::string_view)>& sink);
 
  private:
   std::filesystem::path socket_;

@@ -9,6 +9,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -32,6 +33,7 @@ struct AgentArgs {
   std::string socket = kDefaultAgentSocket;
   std::string file, task, container, reason;
   bool follow = false;
+  bool wait = false;
   bool timestamps = false;
   std::string tail = "all";
   std::string stream = "all";
@@ -57,10 +59,55 @@ std::string read_definition(const std::string& file) {
   return ss.str();
 }
 
+std::string task_path(const std::string& id) {
+  return "/v1/tasks/" + url_encode(id);
+}
+
+// Follows /v1/events (after `since`) line by line until `on_line` returns false.
+void follow_events(const std::string& socket, std::uint64_t since, bool follow,
+                   const std::function<bool(const std::string&)>& on_line) {
+  std::string target = "/v1/events?since=" + std::to_string(since);
+  if (follow) target += "&follow=1";
+  std::string pending;
+  bool more = true;
+  AgentClient(socket).stream(target, [&](std::string_view s) {
+    pending.append(s);
+    std::size_t nl;
+    while (more && (nl = pending.find('\n')) != std::string::npos) {
+      more = on_line(pending.substr(0, nl));
+      pending.erase(0, nl + 1);
+    }
+    return more;
+  });
+  if (more && !pending.empty()) on_line(pending);
+}
+
+// `run --wait`: reads the task's events from `since` until it is RUNNING (or STOPPED, an
+// error naming its reason), as `podman run -d` returns once the container runs.
+void wait_until_running(const AgentArgs& a, std::uint64_t since, const std::string& id) {
+  std::string status;
+  follow_events(a.socket, since, true, [&](const std::string& line) {
+    json e = json::parse(line, nullptr, false);
+    if (!e.is_object() || str(e, "type") != "task" || str(e, "taskId") != id) return true;
+    status = str(e, "taskKnownStatus");
+    return status != "RUNNING" && status != "STOPPED";
+  });
+  if (status == "RUNNING") return;
+  json task = AgentClient(a.socket).call(verb::get, task_path(id));
+  std::string why = str(task, "stoppedReason");
+  for (const auto& c : task.value("containers", json::array())) {
+    if (!str(c, "reason").empty()) why += fmt::format("; {}: {}", str(c, "name"), str(c, "reason"));
+  }
+  throw Error("task " + id + " stopped before it ran: " + why);
+}
+
 void run(const GlobalOptions& g, const AgentArgs& a) {
   std::string body = read_definition(a.file);
   // The engine records the source and may start its messages with it.
   std::string source = std::filesystem::absolute(a.file).lexically_normal().native();
+  std::uint64_t since = 0;
+  if (a.wait)
+    since = AgentClient(a.socket).call(verb::get, "/v1/metadata").value("lastEventSeq", 0);
   json task;
   try {
     task = AgentClient(a.socket).call(verb::post, "/v1/tasks?source=" + url_encode(source), body);
@@ -70,12 +117,12 @@ void run(const GlobalOptions& g, const AgentArgs& a) {
     if (msg.rfind(source + ": ", 0) == 0) msg.erase(0, source.size() + 2);
     throw Error(a.file + ": " + msg);  // the agent names the JSON path; we name the file
   }
+  if (a.wait) {
+    wait_until_running(a, since, str(task, "taskId"));
+    if (g.json) task = AgentClient(a.socket).call(verb::get, task_path(str(task, "taskId")));
+  }
   if (g.json) return print_json(task);
   std::cout << str(task, "taskId") << '\n';
-}
-
-std::string task_path(const std::string& id) {
-  return "/v1/tasks/" + url_encode(id);
 }
 
 void ps(const GlobalOptions& g, const AgentArgs& a) {
@@ -172,6 +219,7 @@ void logs(const AgentArgs& a) {
   AgentClient(a.socket).stream(target, [](std::string_view s) {
     std::cout.write(s.data(), static_cast<std::streamsize>(s.size()));
     std::cout.flush();
+    return true;
   });
 }
 
@@ -197,18 +245,10 @@ void print_event_line(const std::string& line, bool as_json) {
 }
 
 void events(const GlobalOptions& g, const AgentArgs& a) {
-  std::string target = "/v1/events?since=" + std::to_string(a.since);
-  if (a.follow) target += "&follow=1";
-  std::string pending;
-  AgentClient(a.socket).stream(target, [&](std::string_view s) {
-    pending.append(s);
-    std::size_t nl;
-    while ((nl = pending.find('\n')) != std::string::npos) {
-      print_event_line(pending.substr(0, nl), g.json);
-      pending.erase(0, nl + 1);
-    }
+  follow_events(a.socket, a.since, a.follow, [&](const std::string& line) {
+    print_event_line(line, g.json);
+    return true;
   });
-  print_event_line(pending, g.json);
 }
 
 }  // namespace
@@ -221,6 +261,8 @@ void add_task_commands(CLI::App& app, GlobalOptions& g) {
 
   auto* c = app.add_subcommand("run", "Run a task definition (ECS JSON) on this host");
   c->add_option("file", a->file, "Task definition JSON file")->required();
+  c->add_flag("--wait", a->wait,
+              "Return once the task is RUNNING, as `podman run -d` does (exit 1 if it stops)");
   c->callback([&g, a] { run(g, *a); });
 
   c = app.add_subcommand("ps", "List tasks");

@@ -210,7 +210,10 @@ nlohmann::json TaskEngine::metadata() {
       {"runtime", config_.runner.runtime_binary.string()},
       {"snapshotter", images_.mode() == image::SnapshotMode::kOverlay ? "overlay" : "copy"},
       {"tasks", tasks_.size()},
-      {"activeTasks", running}};
+      {"activeTasks", running},
+      // A client that means to follow /v1/events from "now" (skiffctl run --wait) asks for
+      // ?since= this, taken before its request, and so misses nothing.
+      {"lastEventSeq", events_.last_seq()}};
   auto extra = metadata_extra_;
   lock.unlock();  // the hook may take its own locks
   if (extra) out.update(extra());

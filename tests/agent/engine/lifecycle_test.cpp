@@ -1,7 +1,10 @@
 // The agent end to end: real skiff-agent, skiff-shim, skiff-runtime and containers.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <fstream>
 #include <thread>
 
 #include "agent_harness.h"
@@ -202,6 +205,49 @@ TEST_F(AgentLifecycle, RestartPolicyRestartsOnlyAfterTheAttemptPeriod) {
   EXPECT_EQ(container(t, "quick")["restartCount"], 0);
   EXPECT_NE(container(t, "quick")["reason"].get<std::string>().find("restartAttemptPeriod"),
             std::string::npos);
+}
+
+struct CommandResult {
+  int code = -1;
+  std::string output;  // stdout and stderr
+};
+
+CommandResult skiffctl(const Agent& agent, const std::string& args) {
+  std::string cmd =
+      std::string(SKIFF_SKIFFCTL) + " --socket " + agent.socket().string() + " " + args + " 2>&1";
+  CommandResult r;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) r.output.append(buf, n);
+  int status = ::pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+// `skiffctl run --wait` returns once the task runs, as `podman run -d` does once the
+// container runs; a task that cannot start makes it fail with the container's reason.
+TEST_F(AgentLifecycle, SkiffctlRunWaitReturnsOnceTheTaskRuns) {
+  auto good = agent().root() / "waits.json";
+  std::ofstream(good) << task_definition("waits",
+                                         json::array({probe_container("app", {"trap-term"})}));
+  CommandResult r = skiffctl(agent(), "run --wait " + good.string());
+  ASSERT_EQ(r.code, 0) << r.output;
+  std::string id = r.output.substr(0, r.output.find('\n'));
+  json t = agent().task(id);  // at once: no waiting here
+  EXPECT_EQ(t["knownStatus"], "RUNNING") << t.dump(1);
+  EXPECT_GT(container(t, "app")["pid"].get<int>(), 0) << t.dump(1);
+
+  json broken = probe_container("app", {});
+  broken["command"] = json::array({"/nonexistent"});
+  auto bad = agent().root() / "fails.json";
+  std::ofstream(bad) << task_definition("fails", json::array({broken}));
+  r = skiffctl(agent(), "run --wait " + bad.string());
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("stopped before it ran"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("/nonexistent"), std::string::npos) << r.output;
+  agent().stop_task(id);
+  agent().wait_status(id, "STOPPED");
 }
 
 TEST_F(AgentLifecycle, BadTaskDefinitionsAreRefusedNamingTheField) {
