@@ -37,19 +37,27 @@ std::filesystem::path helper_path(const std::string& family) {
   return self.parent_path() / ("skiffctl-" + family);
 }
 
+[[noreturn]] void exec_helper(const std::string& family, char** argv) {
+  auto path = helper_path(family);
+  ::execv(path.c_str(), argv);
+  throw SysError("exec", path.string() + " (skiffctl " + family + " runs there)", errno);
+}
+
 }  // namespace
 
-void add_forwarded_family(CLI::App& app, const std::string& name, const std::string& description) {
-  app.add_subcommand(name, description)->allow_extras();
+void add_forwarded_family(CLI::App& app, const std::string& name, const std::string& description,
+                          char** argv) {
+  // Reached only when forward_family() did not recognise the command line; the helper
+  // then parses it, and reports what is wrong with it.
+  app.add_subcommand(name, description)->allow_extras()->callback([name, argv] {
+    exec_helper(name, argv);
+  });
 }
 
 void forward_family(CLI::App& app, const std::vector<std::string>& families, int argc,
                     char** argv) {
   std::string word = subcommand_word(app, argc, argv);
-  if (std::find(families.begin(), families.end(), word) == families.end()) return;
-  auto path = helper_path(word);
-  ::execv(path.c_str(), argv);
-  throw SysError("exec", path.string() + " (skiffctl " + word + " runs there)", errno);
+  if (std::find(families.begin(), families.end(), word) != families.end()) exec_helper(word, argv);
 }
 
 }  // namespace skiff::ctl

@@ -9,8 +9,10 @@
 
 namespace skiff::ctl {
 
-// Lists `name` in skiffctl's help. Forwarding itself is forward_family()'s.
-void add_forwarded_family(CLI::App& app, const std::string& name, const std::string& description);
+// Lists `name` in skiffctl's help. forward_family() does the forwarding, before parsing;
+// should parsing still reach `name`, it forwards too. `argv` is main's.
+void add_forwarded_family(CLI::App& app, const std::string& name, const std::string& description,
+                          char** argv);
 
 // When argv's subcommand (the first word that is neither an option of `app` nor its value)
 // is one of `families`, execs skiffctl-<family> with argv and does not return. Returns

@@ -11,10 +11,10 @@ int main(int argc, char** argv) {
   skiff::ctl::GlobalOptions g;
   CLI::App app{skiff::ctl::kDescription};
   skiff::ctl::add_global_options(app, g);
-  skiff::ctl::add_forwarded_family(app, "image", "Manage images in the local store");
+  skiff::ctl::add_forwarded_family(app, "image", "Manage images in the local store", argv);
   skiff::ctl::add_task_commands(app, g);
   skiff::ctl::add_forwarded_family(app, "cp",
-                                   "Drive a control plane's admin API (--endpoint, --ca)");
+                                   "Drive a control plane's admin API (--endpoint, --ca)", argv);
   try {
     skiff::ctl::forward_family(app, {"image", "cp"}, argc, argv);
   } catch (const std::exception& e) {

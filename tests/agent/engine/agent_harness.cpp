@@ -50,18 +50,23 @@ HttpReply http_unix(const fs::path& socket, const std::string& method, const std
   return HttpReply{static_cast<int>(res.result_int()), res.body()};
 }
 
+CommandResult run_command(const std::string& cmd) {
+  CommandResult r;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) r.output.append(buf, n);
+  int status = ::pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
 namespace {
 
 std::string run_capture(const std::string& cmd) {
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int rc = ::pclose(p);
-  if (rc != 0) ADD_FAILURE() << cmd << " failed (" << rc << "): " << out;
-  return out;
+  CommandResult r = run_command(cmd);
+  if (r.code != 0) ADD_FAILURE() << cmd << " failed (" << r.code << "): " << r.output;
+  return r.output;
 }
 
 // Unmounts everything beneath `dir` (deepest first), then removes it.

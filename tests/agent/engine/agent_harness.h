@@ -24,6 +24,13 @@ struct HttpReply {
 HttpReply http_unix(const std::filesystem::path& socket, const std::string& method,
                     const std::string& target, const std::string& body = "");
 
+struct CommandResult {
+  int code = -1;       // the exit status; -1 if it could not run or died of a signal
+  std::string output;  // what it printed on stdout (add 2>&1 to the command for stderr)
+};
+// Runs `cmd` through sh.
+CommandResult run_command(const std::string& cmd);
+
 // The test image "localhost/skiff-agent-test:latest" (busybox + skiff-probe), built once
 // per process with umoci and imported into `image_store`.
 void import_test_image(const std::filesystem::path& image_store);

@@ -1,9 +1,7 @@
 // The agent end to end: real skiff-agent, skiff-shim, skiff-runtime and containers.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <fstream>
 #include <thread>
 
