@@ -127,8 +127,7 @@ pid_t create_container(const StateDir& dir, const CreateOptions& o) {
   auto joins = open_join_fds(spec.linux_config);
   // Compiled here, not in the init: a bad profile fails before any process exists, and a
   // profile seen before costs no code generation.
-  std::optional<security::SeccompFilter> seccomp;
-  if (spec.linux_config.seccomp) seccomp = SeccompCache(dir.seccomp_cache()).filter_for(spec);
+  auto seccomp = SeccompCache(dir.seccomp_cache()).filter_for(spec);
 
   fs::create_directories(dir.root());
   fs::path state_dir = dir.container(o.id);

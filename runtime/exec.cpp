@@ -115,8 +115,7 @@ int exec_in_container(const StateDir& dir, const ExecOptions& o) {
   }
   oci::Spec spec = oci::load_spec(c.state.bundle);
   auto joins = open_container_namespaces(c.state.pid, spec.linux_config);
-  std::optional<security::SeccompFilter> seccomp;  // a health check every few seconds: cached
-  if (spec.linux_config.seccomp) seccomp = SeccompCache(dir.seccomp_cache()).filter_for(spec);
+  auto seccomp = SeccompCache(dir.seccomp_cache()).filter_for(spec);  // health checks: cached
   auto [parent_end, child_end] = SyncSocket::make_pair();
   // Waiting (not detached): the workload is our grandchild; being a subreaper brings it back.
   if (!o.detach) ::prctl(PR_SET_CHILD_SUBREAPER, 1);

@@ -51,12 +51,13 @@ fs::path SeccompCache::entry_path(const std::string& key) const {
   return dir_ / fmt::format("{:016x}.cbor", std::hash<std::string>{}(key));
 }
 
-security::SeccompFilter SeccompCache::filter_for(const oci::Spec& spec) {
+std::optional<security::SeccompFilter> SeccompCache::filter_for(const oci::Spec& spec) {
+  if (!spec.linux_config.seccomp) return std::nullopt;
   std::string key = cache_key(spec);
   fs::path file = entry_path(key);
   if (auto cached = read_entry(file, key)) {
     last_hit_ = true;
-    return std::move(*cached);
+    return cached;
   }
   last_hit_ = false;
   auto filter = security::SeccompFilter::compile(*spec.linux_config.seccomp);

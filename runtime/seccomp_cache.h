@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "runtime/security/seccomp_filter.h"
@@ -24,8 +25,9 @@ class SeccompCache {
   explicit SeccompCache(std::filesystem::path dir) : dir_(std::move(dir)) {}
 
   // The spec's linux.seccomp as a filter ready to load: from the cache, or compiled,
-  // prepared and stored. Profile errors throw as SeccompFilter::compile's do.
-  security::SeccompFilter filter_for(const oci::Spec& spec);
+  // prepared and stored; nullopt when the spec has no profile. Profile errors throw as
+  // SeccompFilter::compile's do.
+  std::optional<security::SeccompFilter> filter_for(const oci::Spec& spec);
 
   // Whether the last filter_for() came from the cache (for tests).
   bool last_was_hit() const { return last_hit_; }

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <exception>
 
+#include "skiffctl/forward.h"
+
 namespace skiff::ctl {
 
 void add_global_options(CLI::App& app, GlobalOptions& g) {
@@ -20,8 +22,9 @@ void add_global_options(CLI::App& app, GlobalOptions& g) {
       ->envname("SKIFF_ADMIN_TOKEN_FILE");
 }
 
-int run_app(CLI::App& app, int argc, char** argv) {
+int run_app(CLI::App& app, int argc, char** argv, const std::vector<std::string>& forwarded) {
   try {
+    if (!forwarded.empty()) forward_family(app, forwarded, argc, argv);
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);

@@ -9,6 +9,7 @@
 
 #include <CLI/CLI.hpp>
 #include <string>
+#include <vector>
 
 #include "skiffctl/global_options.h"
 
@@ -18,8 +19,9 @@ namespace skiff::ctl {
 void add_global_options(CLI::App& app, GlobalOptions& g);
 
 // Parses and runs; a ParseError exits as CLI11 prescribes, any other error prints
-// "skiffctl: <what>" and returns 1.
-int run_app(CLI::App& app, int argc, char** argv);
+// "skiffctl: <what>" and returns 1. A command line for one of `forwarded` execs its helper
+// before any parsing (skiffctl/forward.h).
+int run_app(CLI::App& app, int argc, char** argv, const std::vector<std::string>& forwarded = {});
 
 // A helper program's main: an app with the global options and the commands `add` registers.
 int run_commands(int argc, char** argv, void (*add)(CLI::App&, GlobalOptions&));

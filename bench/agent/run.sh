@@ -251,10 +251,8 @@ phases() {  # ID T0 T1 -> ms: to PENDING, to CREATED, to container RUNNING, to t
 
 # The timed podman runs without tests/fixtures/podman.sh's bash around it (that start-up
 # is not podman's), with the same arguments.
-export CONTAINERS_CONF=$repo/tests/fixtures/containers.conf
-podman_cmd=(podman --root "$SKIFF_PODMAN_ROOT" --runroot "$SKIFF_PODMAN_RUNROOT"
-  --storage-driver overlay --runtime /usr/bin/runc --cgroup-manager cgroupfs
-  --events-backend file)
+source "$repo/tests/fixtures/podman-args.sh"
+podman_cmd=(podman "${podman_args[@]}")
 
 podman_once() {  # NAME -> "running_ms"
   local t0 t1

@@ -205,22 +205,9 @@ TEST_F(AgentLifecycle, RestartPolicyRestartsOnlyAfterTheAttemptPeriod) {
             std::string::npos);
 }
 
-struct CommandResult {
-  int code = -1;
-  std::string output;  // stdout and stderr
-};
-
 CommandResult skiffctl(const Agent& agent, const std::string& args) {
-  std::string cmd =
-      std::string(SKIFF_SKIFFCTL) + " --socket " + agent.socket().string() + " " + args + " 2>&1";
-  CommandResult r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) r.output.append(buf, n);
-  int status = ::pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return run_command(std::string(SKIFF_SKIFFCTL) + " --socket " + agent.socket().string() + " " +
+                     args + " 2>&1");
 }
 
 // `skiffctl run --wait` returns once the task runs, as `podman run -d` does once the

@@ -71,16 +71,18 @@ TEST_F(SeccompCacheTest, SecondLookupIsAHitThatFiltersTheSame) {
   oci::Spec spec = oci::parse_spec(config_denying("mkdir"));
   SeccompCache cache(dir_);
   auto fresh = cache.filter_for(spec);
+  ASSERT_TRUE(fresh);
   EXPECT_FALSE(cache.last_was_hit());
   ASSERT_EQ(entries().size(), 1u);
   EXPECT_EQ(fs::status(dir_).permissions() & fs::perms::all, fs::perms::owner_all);
 
   auto cached = cache.filter_for(spec);
+  ASSERT_TRUE(cached);
   EXPECT_TRUE(cache.last_was_hit());
-  EXPECT_EQ(cached.program(), fresh.program());
-  EXPECT_EQ(cached.load_flags(), fresh.load_flags());
+  EXPECT_EQ(cached->program(), fresh->program());
+  EXPECT_EQ(cached->load_flags(), fresh->load_flags());
   fs::path probe = dir_ / "made-under-filter";
-  EXPECT_EQ(mkdir_errno_under(cached, probe), std::to_string(EACCES));
+  EXPECT_EQ(mkdir_errno_under(*cached, probe), std::to_string(EACCES));
   EXPECT_FALSE(fs::exists(probe));
 }
 
@@ -89,10 +91,10 @@ TEST_F(SeccompCacheTest, AnotherProfileIsAMissWithItsOwnEntry) {
   auto deny_mkdir = cache.filter_for(oci::parse_spec(config_denying("mkdir")));
   auto deny_rmdir = cache.filter_for(oci::parse_spec(config_denying("rmdir")));
   EXPECT_FALSE(cache.last_was_hit());
-  EXPECT_NE(deny_mkdir.program(), deny_rmdir.program());
+  EXPECT_NE(deny_mkdir->program(), deny_rmdir->program());
   EXPECT_EQ(entries().size(), 2u);
   fs::path probe = dir_ / "allowed";
-  EXPECT_EQ(mkdir_errno_under(deny_rmdir, probe), "0");
+  EXPECT_EQ(mkdir_errno_under(*deny_rmdir, probe), "0");
 }
 
 // A truncated entry, garbage, or an entry whose stored key is another profile's (what a
@@ -110,7 +112,7 @@ TEST_F(SeccompCacheTest, DamagedOrForeignEntriesAreMissesAndGetReplaced) {
     std::ofstream(entry, std::ios::trunc) << damaged;
     auto again = cache.filter_for(mkdir_spec);
     EXPECT_FALSE(cache.last_was_hit());
-    EXPECT_EQ(again.program(), good.program());
+    EXPECT_EQ(again->program(), good->program());
     EXPECT_EQ(read_file(entry), bytes) << "the damaged entry was not replaced";
   }
 
@@ -124,7 +126,7 @@ TEST_F(SeccompCacheTest, DamagedOrForeignEntriesAreMissesAndGetReplaced) {
   fs::copy_file(rmdir_entry, entry, fs::copy_options::overwrite_existing);
   auto mkdir_again = cache.filter_for(mkdir_spec);
   EXPECT_FALSE(cache.last_was_hit());
-  EXPECT_EQ(mkdir_again.program(), good.program());
+  EXPECT_EQ(mkdir_again->program(), good->program());
 }
 
 TEST_F(SeccompCacheTest, KeepsAtMostMaxEntries) {
@@ -137,15 +139,22 @@ TEST_F(SeccompCacheTest, KeepsAtMostMaxEntries) {
   EXPECT_EQ(entries().size(), SeccompCache::kMaxEntries);
 }
 
+TEST_F(SeccompCacheTest, NoProfileNoFilterAndNoEntry) {
+  json config = config_denying("mkdir");
+  config["linux"].erase("seccomp");
+  EXPECT_FALSE(SeccompCache(dir_).filter_for(oci::parse_spec(config)));
+  EXPECT_TRUE(entries().empty());
+}
+
 // A cache it cannot write is no reason to refuse a container.
 TEST_F(SeccompCacheTest, AnUnwritableCacheStillGivesAFilter) {
   fs::create_directories(dir_.parent_path());
   std::ofstream(dir_) << "a file where the cache directory should be";
   SeccompCache cache(dir_);
   auto filter = cache.filter_for(oci::parse_spec(config_denying("mkdir")));
-  EXPECT_FALSE(filter.program().empty());
+  EXPECT_FALSE(filter->program().empty());
   fs::path probe = fs::temp_directory_path() / ("skiff-unwritable-" + std::to_string(::getpid()));
-  EXPECT_EQ(mkdir_errno_under(filter, probe), std::to_string(EACCES));
+  EXPECT_EQ(mkdir_errno_under(*filter, probe), std::to_string(EACCES));
 }
 
 }  // namespace
