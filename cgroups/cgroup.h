@@ -65,9 +65,10 @@ class Cgroup {
   // An O_DIRECTORY fd for clone3(CLONE_INTO_CGROUP); an empty fd when the backend can't.
   virtual UniqueFd open_for_clone() const = 0;
   virtual void apply(const Resources& resources) = 0;
-  // Replaces the device allow-list with `rules`, applied in order (later rules win). Returns
-  // false where the backend cannot enforce them: v2 would need an eBPF program (not yet).
-  virtual bool apply_device_rules(const std::vector<DeviceRule>& rules) = 0;
+  // Replaces the device allow-list with `rules`, applied in order (later rules win): v1's
+  // devices.allow/deny, or on v2 a BPF device program (device_program.h). Throws where the
+  // policy cannot be enforced, so no container starts without one.
+  virtual void apply_device_rules(const std::vector<DeviceRule>& rules) = 0;
   virtual Stats stats() const = 0;
 
   // Both return once the kernel reports the new state (or throw after a timeout).

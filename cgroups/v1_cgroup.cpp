@@ -147,9 +147,11 @@ void V1Cgroup::apply(const Resources& r) {
   }
 }
 
-bool V1Cgroup::apply_device_rules(const std::vector<DeviceRule>& rules) {
+void V1Cgroup::apply_device_rules(const std::vector<DeviceRule>& rules) {
   const auto* d = find("devices");
-  if (!d) return false;
+  if (!d) {
+    throw Error("controller devices is not mounted: the device policy cannot be enforced");
+  }
   // One open file per list: each write(2) is one rule, and a dozen opens add up per container.
   UniqueFd allow, deny;
   for (const auto& rule : rules) {
@@ -163,7 +165,6 @@ bool V1Cgroup::apply_device_rules(const std::vector<DeviceRule>& rules) {
     if (::write(fd.get(), text.data(), text.size()) < 0)
       throw_errno("write '" + text + "' to", file);
   }
-  return true;
 }
 
 Stats V1Cgroup::stats() const {

@@ -19,7 +19,7 @@ class V1Cgroup final : public Cgroup {
   void add_process(pid_t pid) override;
   UniqueFd open_for_clone() const override { return UniqueFd(); }
   void apply(const Resources& resources) override;
-  bool apply_device_rules(const std::vector<DeviceRule>& rules) override;
+  void apply_device_rules(const std::vector<DeviceRule>& rules) override;
   Stats stats() const override;
   void freeze() override;
   void thaw() override;

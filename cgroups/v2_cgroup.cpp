@@ -6,6 +6,8 @@
 #include <cerrno>
 
 #include "cgroups/cgroupfs.h"
+#include "cgroups/device_bpf.h"
+#include "cgroups/device_program.h"
 #include "common/error.h"
 #include "common/file_io.h"
 
@@ -71,6 +73,10 @@ UniqueFd V2Cgroup::open_for_clone() const {
   UniqueFd fd(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd) throw_errno("open", dir_);
   return fd;
+}
+
+void V2Cgroup::apply_device_rules(const std::vector<DeviceRule>& rules) {
+  attach_device_program(dir_, compile_device_program(rules));
 }
 
 void V2Cgroup::apply(const Resources& r) {

@@ -14,7 +14,7 @@ class V2Cgroup final : public Cgroup {
   void add_process(pid_t pid) override;
   UniqueFd open_for_clone() const override;
   void apply(const Resources& resources) override;
-  bool apply_device_rules(const std::vector<DeviceRule>&) override { return false; }
+  void apply_device_rules(const std::vector<DeviceRule>& rules) override;
   Stats stats() const override;
   void freeze() override;
   void thaw() override;

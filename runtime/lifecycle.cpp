@@ -15,6 +15,7 @@
 #include "cgroups/oci_resources.h"
 #include "common/error.h"
 #include "runtime/hooks.h"
+#include "runtime/device_rules.h"
 #include "runtime/host_cgroups.h"
 
 namespace skiff::runtime {
@@ -209,6 +210,12 @@ void update_container(const StateDir& dir, const std::string& id, const nlohmann
   Container c = load_container(dir, id);
   if (!c.cgroup) throw Error("container \"" + id + "\" has no cgroup to update");
   c.cgroup->apply(cgroups::from_oci(res, "resources"));
+  if (const auto devices = res.find("devices"); devices != res.end()) {
+    // The new list keeps create's linux.devices nodes reachable, as create built it.
+    nlohmann::json config = oci::load_spec(c.state.bundle).raw;
+    config["linux"]["resources"]["devices"] = *devices;
+    c.cgroup->apply_device_rules(container_device_rules(oci::parse_spec(config).linux_config));
+  }
 }
 
 std::vector<pid_t> container_pids(const StateDir& dir, const std::string& id) {

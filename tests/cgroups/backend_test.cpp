@@ -198,15 +198,36 @@ TEST(V1Backend, DeviceRulesGoToAllowAndDenyInOrder) {
   FakeTree t;
   t.seed_all("devices/ctr", {{"devices.allow", ""}, {"devices.deny", ""}});
   V1Cgroup cg({{"devices", t / "devices/ctr"}});
-  EXPECT_TRUE(cg.apply_device_rules({{false, 'a', -1, -1, "rwm"}, {true, 'c', 1, 3, "rwm"}}));
+  cg.apply_device_rules({{false, 'a', -1, -1, "rwm"}, {true, 'c', 1, 3, "rwm"}});
   EXPECT_EQ(t.read("devices/ctr/devices.deny"), "a *:* rwm");
   EXPECT_EQ(t.read("devices/ctr/devices.allow"), "c 1:3 rwm");
 }
 
-TEST(V2Backend, DeviceRulesAreNotEnforcedWithoutEbpf) {
+TEST(V1Backend, NoDevicesHierarchyIsAnErrorNotAnOpenContainer) {
   FakeTree t;
+  V1Cgroup cg({{"memory", t / "memory/ctr"}});
+  try {
+    cg.apply_device_rules({{false, 'a', -1, -1, "rwm"}});
+    FAIL() << "a container without a device policy was allowed";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(),
+                 "controller devices is not mounted: the device policy cannot be enforced");
+  }
+}
+
+// v2 enforces through a BPF program, which a fake tree cannot hold: the call must fail
+// loudly (EPERM loading without root, EBADF attaching to a directory that is no cgroup),
+// never report success. The real program is exercised in the v2 VM.
+TEST(V2Backend, DeviceRulesNeedTheBpfProgramOrFail) {
+  FakeTree t;
+  t.seed("ctr/cgroup.procs", "");
   V2Cgroup cg(t / "ctr");
-  EXPECT_FALSE(cg.apply_device_rules({{false, 'a', -1, -1, "rwm"}}));
+  try {
+    cg.apply_device_rules({{false, 'a', -1, -1, "rwm"}});
+    FAIL() << "device rules reported applied on a directory that is no cgroup";
+  } catch (const SysError& e) {
+    EXPECT_NE(std::string(e.what()).find("device program"), std::string::npos) << e.what();
+  }
 }
 
 TEST(V1Backend, UnifiedSettingsNeedV2) {

@@ -17,6 +17,7 @@
 #include <sstream>
 #include <thread>
 
+#include "cgroups/device_bpf.h"
 #include "cgroups/manager.h"
 #include "cgroups/self_move.h"
 #include "cgroups/spawn.h"
@@ -278,6 +279,32 @@ TEST_F(CgroupIntegration, SelfMoveIntoARemovedCgroupNamesTheFile) {
   ASSERT_EQ(report[1], 0);
   std::string file = cg.backend() == Backend::V1 ? "tasks" : "cgroup.procs";
   EXPECT_EQ(move.path(report[1]), cg.paths().front() / file);
+}
+
+// The device policy bites on both versions (v1 devices.deny/allow, v2 the BPF program), and
+// a new list replaces the old one. The second run is the control: the same open succeeds
+// once the rules allow it, so the first run's denial is the policy's doing.
+TEST_F(CgroupIntegration, DeviceRulesDecideWhichNodesOpen) {
+  Cgroup& cg = make({});
+  auto opens = [&] {
+    Pipe out;
+    const std::string script =
+        "for d in null zero; do if true < /dev/$d; then echo $d:open; else echo $d:denied; fi; "
+        "done 2>/dev/null";
+    pid_t pid = spawn_in(cg, {"/bin/sh", "-c", script}, {.stdout_fd = out.w.get()}).pid;
+    out.w.reset();
+    std::string text = read_for(out.r.get(), 10s);
+    wait_status(pid);
+    return text;
+  };
+  cg.apply_device_rules({{false, 'a', -1, -1, "rwm"}, {true, 'c', 1, 3, "rwm"}});
+  EXPECT_EQ(opens(), "null:open\nzero:denied\n");
+  cg.apply_device_rules({{true, 'a', -1, -1, "rwm"}});
+  EXPECT_EQ(opens(), "null:open\nzero:open\n");
+  if (cg.backend() == Backend::V2) {
+    // Replaced, not stacked: one program of ours on the cgroup.
+    EXPECT_EQ(attached_device_programs(cg.paths().front()).size(), 1u);
+  }
 }
 
 TEST_F(CgroupIntegration, ExecFailureIsReportedWithThePath) {
