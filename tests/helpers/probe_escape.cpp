@@ -381,7 +381,8 @@ Result raw_socket(int domain, int type, int protocol, const char* what) {
   bool beyond_lo = false;
   if (struct if_nameindex* ifs = ::if_nameindex()) {
     for (auto* i = ifs; i->if_index != 0; ++i) {
-      names += (names.empty() ? "" : ",") + std::string(i->if_name);
+      if (!names.empty()) names += ',';  // (GCC 12 -Wrestrict misfires on "a" + string)
+      names += i->if_name;
       if (std::strcmp(i->if_name, "lo") != 0) beyond_lo = true;
     }
     ::if_freenameindex(ifs);

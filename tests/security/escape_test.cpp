@@ -6,8 +6,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <stdexcept>
 
 #include "escape_battery.h"
 #include "image/bundle/bundle.h"
@@ -17,7 +20,6 @@ namespace skiff::security {
 namespace {
 
 using nlohmann::json;
-using skiff::testing::Bundle;
 using skiff::testing::CommandResult;
 using skiff::testing::run_command;
 using skiff::testing::Runtime;
@@ -26,19 +28,51 @@ std::string where() {
   return in_vm() ? "pure cgroup v2 VM" : "host";
 }
 
+// A bundle directory in /run over a busybox + skiff-probe rootfs. The rootfs comes from
+// SKIFF_ESCAPE_ROOTFS when in_vm.sh built it on the host (make-rootfs.sh takes minutes
+// under the VM's emulation), else from make-rootfs.sh here; containers write only to
+// their own /dev tmpfs.
+class EscapeBundle {
+ public:
+  EscapeBundle() {
+    std::string tmpl = "/run/skiff-escape-bundle-XXXXXX";
+    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp " + tmpl);
+    dir_ = tmpl;
+    if (const char* prebuilt = std::getenv("SKIFF_ESCAPE_ROOTFS")) {
+      rootfs_ = prebuilt;
+      return;
+    }
+    rootfs_ = dir_ / "rootfs";
+    auto r =
+        run_command({"/bin/bash", SKIFF_FIXTURES "/make-rootfs.sh", rootfs_.string(), SKIFF_PROBE});
+    if (r.exit_code != 0) throw std::runtime_error("make-rootfs.sh: " + r.err);
+  }
+  ~EscapeBundle() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  EscapeBundle(const EscapeBundle&) = delete;
+  EscapeBundle& operator=(const EscapeBundle&) = delete;
+  const std::filesystem::path& dir() const { return dir_; }
+  const std::filesystem::path& rootfs() const { return rootfs_; }
+
+ private:
+  std::filesystem::path dir_, rootfs_;
+};
+
 // Docker's defaults for a container whose command is skiff-probe `args`.
-json default_config(const Bundle& b, const std::vector<std::string>& args) {
+json default_config(const EscapeBundle& b, const std::vector<std::string>& args) {
   json cmd = json::array({"/bin/skiff-probe"});
   for (const auto& a : args) cmd.push_back(a);
   image::BundleOverrides overrides;
   json config = image::make_runtime_config({{"Cmd", cmd}}, overrides, b.rootfs());
-  config["root"]["path"] = b.rootfs().string();  // the harness shares one rootfs
+  config["root"]["path"] = b.rootfs().string();
   return config;
 }
 
-CommandResult run(const Runtime& rt, Bundle& b, const json& config, const std::string& id) {
-  b.config() = config;
-  b.save();
+CommandResult run(const Runtime& rt, const EscapeBundle& b, const json& config,
+                  const std::string& id) {
+  std::ofstream(b.dir() / "config.json") << config.dump(2);
   return rt({"run", "--bundle", b.dir().string(), id}, 120);
 }
 
@@ -57,7 +91,7 @@ void ensure_an_interface_beyond_lo() {
 TEST(EscapeBattery, SkiffRuntimeWithDockerDefaultsStopsEveryProbe) {
   HostSleeper sleeper(SKIFF_PROBE);
   Runtime rt;
-  Bundle b({});
+  EscapeBundle b;
   const std::string id = "escape-" + std::to_string(::getpid());
   auto r = run(rt, b, default_config(b, battery_args(sleeper, false)), id);
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -73,7 +107,7 @@ TEST(EscapeBattery, ControlWithoutProtectionReportsEachEscape) {
   ensure_an_interface_beyond_lo();
   HostSleeper sleeper(SKIFF_PROBE);
   Runtime rt;
-  Bundle b({});
+  EscapeBundle b;
   Controls controls = controls_here();
   for (const auto& [probe, reason] : controls.not_here) {
     std::cout << "control not run here: " << probe << ": " << reason << "\n";
