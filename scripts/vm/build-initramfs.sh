@@ -11,7 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 busybox=${SKIFF_VM_BUSYBOX:-/bin/busybox}
 # Load order matters: insmod does not resolve dependencies.
 modules="autofs4 binfmt_misc virtio_ring virtio virtio_pci_modern_dev
- virtio_pci_legacy_dev virtio_pci netfs fscache 9pnet 9p 9pnet_virtio overlay
+ virtio_pci_legacy_dev virtio_pci virtio_blk netfs fscache 9pnet 9p 9pnet_virtio overlay
  veth llc stp bridge"
 die() { echo "build-initramfs: error: $*" >&2; exit 1; }
 

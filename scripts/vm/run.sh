@@ -5,13 +5,15 @@
 # as PID 1 run here without touching the host.
 #
 #   run.sh [--systemd] [--timeout SECS] [--env K=V]... [--cwd DIR] [--log FILE]
-#          -- COMMAND [ARGS...]
+#          [--disk FILE] -- COMMAND [ARGS...]
 #
 # Default mode: a small init runs COMMAND in the delegated cgroup /ci/job
 # (SKIFF_TEST_CGROUP_PARENT=/ci).  --systemd: the host's systemd boots as
 # PID 1 and runs COMMAND as skiff-vm-job.service.  Job output streams to
 # stdout (stderr merged); vm: status lines go to stderr.  Exits with COMMAND's
-# status; 125 if the VM cannot start, 124 on timeout or guest crash.
+# status; 125 if the VM cannot start, 124 on timeout or guest crash.  --disk
+# attaches FILE (raw) as a virtio disk, /dev/vda in the guest: a real block device
+# for tests that must show containers cannot reach one.
 # Env: SKIFF_VM_CACHE (default /var/cache/skiff/vm), SKIFF_VM_MEM (MiB, 2048),
 # SKIFF_VM_CPUS (2), SKIFF_VM_QEMU (qemu-system-x86_64).
 set -euo pipefail
@@ -21,7 +23,7 @@ usage() { sed -n '7,8p' "$0" | sed 's/^#  *//' >&2; exit 125; }
 msg() { echo "vm: $*" >&2; }
 die() { local rc=$1; shift; msg "error: $*"; exit "$rc"; }
 
-systemd=0 timeout=600 cwd=$PWD log= envs=()
+systemd=0 timeout=600 cwd=$PWD log= disk= envs=()
 while (($#)); do
     case $1 in
         --systemd) systemd=1; shift ;;
@@ -29,6 +31,7 @@ while (($#)); do
         --env) [[ ${2:-} =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || usage; envs+=("$2"); shift 2 ;;
         --cwd) [[ -n ${2:-} ]] || usage; cwd=$2; shift 2 ;;
         --log) [[ -n ${2:-} ]] || usage; log=$2; shift 2 ;;
+        --disk) [[ -f ${2:-} ]] || usage; disk=$(realpath -- "$2"); shift 2 ;;
         --) shift; break ;;
         *) usage ;;
     esac
@@ -106,6 +109,7 @@ start=$EPOCHREALTIME
     -kernel "$kdir/vmlinux" -initrd "$initrd" -append "$append" \
     -virtfs local,path=/,mount_tag=hostroot,security_model=passthrough,readonly=on,multidevs=remap \
     -virtfs "local,path=$job,mount_tag=job,security_model=passthrough" \
+    ${disk:+-drive "file=$disk,if=virtio,format=raw"} \
     </dev/null &
 qpid=$!
 

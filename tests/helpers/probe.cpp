@@ -11,6 +11,7 @@
 //   ignore-term      ignore SIGTERM, print "waiting", sleep forever (only SIGKILL stops it)
 //   exit N           exit with status N
 //   sleep [SECS]     sleep SECS seconds (forever without SECS)
+//   escape [...]     the escape battery: one JSON line per attack (probe_escape.h)
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -25,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "probe_escape.h"
 #include "probe_report.h"
 
 namespace {
@@ -33,7 +35,7 @@ int usage() {
   std::fprintf(stderr,
                "usage: skiff-probe alloc MIB | spin SECS | fork N | tick | tree N\n"
                "       | report [--check-path P]... [--pretty] | trap-term [CODE]\n"
-               "       | ignore-term | exit N | sleep [SECS]\n");
+               "       | ignore-term | exit N | sleep [SECS] | escape [OPTIONS]\n");
   return 2;
 }
 
@@ -163,6 +165,7 @@ int main(int argc, char** argv) {
   if (mode == "tick") return tick();
   if (mode == "tree") return tree(static_cast<long>(arg));
   if (mode == "report") return skiff::probe::report(argc, argv);
+  if (mode == "escape") return skiff::probe::escape(argc, argv);
   if (mode == "trap-term") return trap_term(static_cast<int>(arg));
   if (mode == "ignore-term") return ignore_term();
   if (mode == "exit" && argc > 2) return static_cast<int>(arg);
