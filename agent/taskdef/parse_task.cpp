@@ -41,6 +41,9 @@ json parse_json(std::string_view text, std::string_view source) {
     if (colon != std::string::npos) detail = detail.substr(colon + 2);
     throw Error(std::string(source) + ":" + std::to_string(line) + ":" + std::to_string(column) +
                 ": malformed JSON: " + detail);
+  } catch (const json::out_of_range& e) {
+    // A number too large for a double ("1E400"): nlohmann throws out_of_range.406 here.
+    throw Error(std::string(source) + ": malformed JSON: " + e.what());
   }
 }
 

@@ -71,7 +71,10 @@ std::optional<Credentials> credentials_from_file(const fs::path& file, std::stri
   if (auths == doc.end()) return std::nullopt;
   if (!auths->is_object()) throw Error(fmt::format("{}: auths: must be an object", file.string()));
   std::string want = canonical_registry(registry);
-  for (const auto& [key, entry] : auths->items()) {
+  for (const auto& item : auths->items()) {
+    // Named references, not a structured binding: clang 14 cannot capture those in a lambda.
+    const std::string& key = item.key();
+    const json& entry = item.value();
     if (key_host(key) != want) continue;
     if (!entry.is_object()) {
       throw Error(fmt::format("{}: auths[\"{}\"]: must be an object", file.string(), key));

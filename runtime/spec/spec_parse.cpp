@@ -130,6 +130,9 @@ Spec load_spec(const std::filesystem::path& bundle) {
     }
     throw SpecError("config.json: malformed JSON at byte " + std::to_string(e.byte) + ": " +
                     message);
+  } catch (const json::out_of_range& e) {
+    // A number too large for a double ("1E400"): out_of_range.406, not a parse_error.
+    throw SpecError(std::string("config.json: malformed JSON: ") + e.what());
   }
   try {
     return parse_spec(config);

@@ -225,6 +225,17 @@ TEST(TaskDefParse, TaskCpuAndMemoryForms) {
   EXPECT_THAT(error_of(j), HasSubstr("memory: expected a number or a string such as"));
 }
 
+// Found by tests/fuzz (corpus/taskdef/regress-number-overflow): nlohmann reports a number
+// too large for a double as out_of_range, not parse_error; it must still be a skiff::Error.
+TEST(TaskDefParse, NumberOverflowIsMalformedJson) {
+  try {
+    parse_task_definition(R"({"family": "x", "cpu": -5E44444444})", "big.json");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("big.json: malformed JSON"));
+  }
+}
+
 TEST(TaskDefParse, MalformedJsonNamesLineAndColumn) {
   try {
     parse_task_definition("{\n  \"family\": \"x\",\n  \"containerDefinitions\": [,]\n}",

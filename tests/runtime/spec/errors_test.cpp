@@ -39,6 +39,19 @@ TEST(SpecErrors, MalformedJsonNamesTheByte) {
   }
 }
 
+// Found by tests/fuzz (corpus/oci_config/regress-number-overflow): a number too large for
+// a double is nlohmann's out_of_range, which must still come out as a SpecError.
+TEST(SpecErrors, NumberOverflowIsMalformedJson) {
+  test::TempDir bundle;
+  bundle.write("config.json", R"({"ociVersion": "1.1.0", "x": -5E44444444})");
+  try {
+    load_spec(bundle.path());
+    FAIL() << "an out-of-range number was accepted";
+  } catch (const SpecError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("config.json: malformed JSON: ", 0), 0u) << e.what();
+  }
+}
+
 TEST(SpecErrors, LoadSpecPrefixesFieldErrors) {
   test::TempDir bundle;
   json config = default_spec();
