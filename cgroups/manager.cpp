@@ -122,11 +122,20 @@ std::string Manager::cgroup_path(std::string_view name, const std::string& contr
 
 std::unique_ptr<Cgroup> Manager::create(std::string_view name, const Resources& r) const {
   std::string checked = validate_name(name);
-  if (backend_ == Backend::V2) return create_v2(cgroup_path(checked), r);
-  return create_v1(checked, r);
+  if (backend_ == Backend::V2) return create_v2(cgroup_path(checked), r, nullptr);
+  return create_v1(checked, r, nullptr);
 }
 
-std::unique_ptr<Cgroup> Manager::create_v2(const std::string& path, const Resources& r) const {
+Manager::Joined Manager::create_or_join(std::string_view name, const Resources& r) const {
+  std::string checked = validate_name(name);
+  Joined out;
+  out.cgroup = backend_ == Backend::V2 ? create_v2(cgroup_path(checked), r, &out.existed)
+                                       : create_v1(checked, r, &out.existed);
+  return out;
+}
+
+std::unique_ptr<Cgroup> Manager::create_v2(const std::string& path, const Resources& r,
+                                           bool* existed) const {
   const Mount& mount = *layout_.unified;
   const stdfs::path& root = mount.mountpoint;
   stdfs::path dir = root;
@@ -135,7 +144,12 @@ std::unique_ptr<Cgroup> Manager::create_v2(const std::string& path, const Resour
   for (size_t i = 0; i < parts.size(); ++i) {
     stdfs::path next = dir / parts[i];
     if (fs::exists(next)) {
-      if (i + 1 == parts.size()) throw SysError("create cgroup", next, EEXIST);
+      if (i + 1 == parts.size()) {
+        if (existed == nullptr) throw SysError("create cgroup", next, EEXIST);
+        // Joined: its controllers come from the parent, which we may have to delegate.
+        *existed = true;
+        if (dir != root) enable_subtree_controllers(dir, options_.leaf);
+      }
       dir = next;
       continue;
     }
@@ -149,7 +163,8 @@ std::unique_ptr<Cgroup> Manager::create_v2(const std::string& path, const Resour
   return cgroup;
 }
 
-std::unique_ptr<Cgroup> Manager::create_v1(const std::string& name, const Resources& r) const {
+std::unique_ptr<Cgroup> Manager::create_v1(const std::string& name, const Resources& r,
+                                           bool* existed) const {
   std::map<std::string, stdfs::path> dirs;
   std::map<stdfs::path, std::string> first_controller;  // one mkdir per mounted hierarchy
   for (const char* c : kV1Controllers) {
@@ -160,7 +175,9 @@ std::unique_ptr<Cgroup> Manager::create_v1(const std::string& name, const Resour
     first_controller.try_emplace(dir, c);
   }
   for (const auto& [dir, controller] : first_controller) {
-    if (fs::exists(dir)) throw SysError("create cgroup", dir, EEXIST);
+    if (!fs::exists(dir)) continue;
+    if (existed == nullptr) throw SysError("create cgroup", dir, EEXIST);
+    *existed = true;
   }
   CreatedDirs created;
   for (const auto& [dir, controller] : first_controller) {

@@ -36,6 +36,14 @@ class Manager {
   // Creates a fresh cgroup (missing intermediate levels too) and applies `resources`.
   // Fails if it already exists. On failure every directory this call made is removed.
   std::unique_ptr<Cgroup> create(std::string_view name, const Resources& resources = {}) const;
+  // Like create, but a cgroup that exists already is joined: used as it is (missing v1
+  // hierarchies are created), with `resources` applied, as runc and crun do for an OCI
+  // cgroupsPath. `existed` says whether any of its directories was there before.
+  struct Joined {
+    std::unique_ptr<Cgroup> cgroup;
+    bool existed = false;
+  };
+  Joined create_or_join(std::string_view name, const Resources& resources = {}) const;
   // Opens an existing cgroup, e.g. to adopt a container after an agent restart.
   std::unique_ptr<Cgroup> open(std::string_view name) const;
   // Re-opens a cgroup from the directories Cgroup::paths() returned, e.g. from a state file
@@ -46,8 +54,11 @@ class Manager {
   std::string cgroup_path(std::string_view name, const std::string& controller = "") const;
 
  private:
-  std::unique_ptr<Cgroup> create_v2(const std::string& path, const Resources& r) const;
-  std::unique_ptr<Cgroup> create_v1(const std::string& name, const Resources& r) const;
+  // `existed` null: an existing cgroup is an error (EEXIST); else it is joined and reported.
+  std::unique_ptr<Cgroup> create_v2(const std::string& path, const Resources& r,
+                                    bool* existed) const;
+  std::unique_ptr<Cgroup> create_v1(const std::string& name, const Resources& r,
+                                    bool* existed) const;
   std::string parent_path(const std::string& controller) const;
 
   Layout layout_;

@@ -1,5 +1,6 @@
 #include "runtime/container_init.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <sched.h>
@@ -8,13 +9,16 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 
 #include "common/argv.h"
 #include "common/error.h"
 #include "common/file_io.h"
 #include "runtime/console.h"
 #include "runtime/hooks.h"
+#include "runtime/security/apparmor.h"
 #include "runtime/security/process_security.h"
 #include "runtime/security/seccomp_filter.h"
 
@@ -63,11 +67,31 @@ void write_sysctls(const std::map<std::string, std::string>& sysctl) {
 
 }  // namespace
 
+namespace {
+
+// close_range's fallback: walks /proc/self/fd (the opened directory's own fd included; it
+// is close-on-exec already).
+void set_cloexec_from(int first) {
+  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir("/proc/self/fd"), ::closedir);
+  if (!d) throw_errno("opendir", "/proc/self/fd (close_range is not allowed)");
+  while (const dirent* e = ::readdir(d.get())) {
+    char* end = nullptr;
+    long fd = std::strtol(e->d_name, &end, 10);
+    if (end == e->d_name || *end != '\0' || fd < first) continue;
+    int flags = ::fcntl(static_cast<int>(fd), F_GETFD);
+    if (flags >= 0) ::fcntl(static_cast<int>(fd), F_SETFD, flags | FD_CLOEXEC);
+  }
+}
+
+}  // namespace
+
 void close_fds_on_exec(int preserve) {
-  // Everything above stdio and the preserved range closes at exec.
+  // Everything above stdio and the preserved range closes at exec. A seccomp profile loaded
+  // already (noNewPrivileges false) may predate close_range and refuse it: EPERM, ENOSYS.
   unsigned first = 3 + static_cast<unsigned>(preserve);
   if (::syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
-    throw_errno("close_range", std::to_string(first) + "..");
+    if (errno != EPERM && errno != ENOSYS) throw_errno("close_range", std::to_string(first) + "..");
+    set_cloexec_from(static_cast<int>(first));
   }
   for (int fd = 3; fd < 3 + preserve; ++fd) {
     int flags = ::fcntl(fd, F_GETFD);
@@ -116,7 +140,9 @@ void run_steps(InitContext& ctx) {
       if (::setresuid(0, 0, 0) != 0) throw_errno("setresuid", "0");
     });
   }
-  step("prepare rootfs", [&] { prepare_rootfs(ctx.rootfs, lc.rootfs_propagation); });
+  if (ctx.own_mount_namespace) {
+    step("prepare rootfs", [&] { prepare_rootfs(ctx.rootfs, lc.rootfs_propagation); });
+  }
   step("mount", [&] { mount_all(ctx.rootfs, spec.mounts, ctx.cgroup); });
   step("create devices", [&] {
     if (has_dev_tmpfs(spec.mounts)) populate_dev(ctx.rootfs, lc.devices, ctx.new_user_namespace);
@@ -129,7 +155,12 @@ void run_steps(InitContext& ctx) {
     run_hooks(spec.hooks.create_container, "createContainer", nlohmann::json::parse(go.text));
   });
 
-  step("pivot_root", [&] { enter_rootfs(ctx.rootfs, ctx.no_pivot); });
+  if (ctx.own_mount_namespace) {
+    step("pivot_root", [&] { enter_rootfs(ctx.rootfs, ctx.no_pivot); });
+    step("rootfs propagation", [&] { apply_root_propagation(lc.rootfs_propagation); });
+  } else {
+    step("chroot", [&] { chroot_into(ctx.rootfs); });
+  }
   // Before /proc/sys turns read-only (it is in the default readonlyPaths).
   step("sysctl", [&] { write_sysctls(lc.sysctl); });
   step("masked and read-only paths", [&] { lock_down_paths(lc, spec.root.readonly); });
@@ -167,6 +198,8 @@ void run_steps(InitContext& ctx) {
     auto state = nlohmann::json::parse(go.text);
     state["status"] = "running";
     run_hooks(spec.hooks.start_container, "startContainer", state);
+    // After the hooks, which must not run confined; before the filter, which may refuse it.
+    security::apply_apparmor_profile(proc.apparmor_profile);
     tell_start_we_exec(started);
   } catch (const std::exception& e) {
     std::string msg = std::string("skiff-runtime: ") + e.what() + "\n";

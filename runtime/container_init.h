@@ -30,6 +30,10 @@ struct InitContext {
   CgroupView cgroup;
   const std::vector<JoinFd>& joins;
   int preserve_fds = 0;  // fds 3..3+N-1 stay open across exec (socket activation)
+  // False: no mount namespace in the config. The parent has bound the rootfs onto itself in
+  // the runtime's mount namespace; the init mounts beneath it and chroots, and leaves the
+  // propagation of the shared tree alone.
+  bool own_mount_namespace = true;
 };
 
 // Runs in the cloned child and never returns. A failing step is reported over the sync

@@ -43,7 +43,8 @@ nlohmann::json ContainerState::to_json() const {
           {"annotations", annotations},
           {"hooks", hooks},
           {"owner", owner},
-          {"createdViaRun", created_via_run}};
+          {"createdViaRun", created_via_run},
+          {"rootfsMountedOnHost", rootfs_mounted_on_host}};
 }
 
 ContainerState ContainerState::from_json(const nlohmann::json& j) {
@@ -59,6 +60,7 @@ ContainerState ContainerState::from_json(const nlohmann::json& j) {
   s.hooks = j.value("hooks", nlohmann::json::object());
   s.owner = j.value("owner", 0u);
   s.created_via_run = j.value("createdViaRun", false);
+  s.rootfs_mounted_on_host = j.value("rootfsMountedOnHost", false);
   return s;
 }
 

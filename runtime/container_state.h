@@ -30,6 +30,9 @@ struct ContainerState {
   nlohmann::json hooks = nlohmann::json::object();  // config.json "hooks", for later stages
   std::uint32_t owner = 0;
   bool created_via_run = false;
+  // No mount namespace in the config: the rootfs was bind-mounted in the runtime's own
+  // mount namespace (with the config's mounts beneath it); delete unmounts it.
+  bool rootfs_mounted_on_host = false;
 
   nlohmann::json to_json() const;
   static ContainerState from_json(const nlohmann::json& j);

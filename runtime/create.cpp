@@ -4,12 +4,14 @@
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <optional>
 
 #include "cgroups/manager.h"
@@ -23,6 +25,7 @@
 #include "runtime/hooks.h"
 #include "runtime/host_cgroups.h"
 #include "runtime/seccomp_cache.h"
+#include "runtime/security/apparmor.h"
 
 namespace skiff::runtime {
 
@@ -42,6 +45,8 @@ class CreateRollback {
       ::kill(pid_, SIGKILL);
       ::waitpid(pid_, nullptr, 0);
     }
+    // Our bind and every mount the init made beneath it, in one lazy unmount.
+    if (!host_rootfs_mount_.empty()) ::umount2(host_rootfs_mount_.c_str(), MNT_DETACH);
     if (cgroup_) {
       try {
         cgroup_->kill_all();
@@ -55,10 +60,12 @@ class CreateRollback {
   }
   void set_pid(pid_t pid) { pid_ = pid; }
   void set_cgroup(cgroups::Cgroup* cg) { cgroup_ = cg; }
+  void set_host_rootfs_mount(fs::path rootfs) { host_rootfs_mount_ = std::move(rootfs); }
   void commit() { committed_ = true; }
 
  private:
   fs::path state_dir_;
+  fs::path host_rootfs_mount_;
   pid_t pid_ = -1;
   cgroups::Cgroup* cgroup_ = nullptr;
   bool committed_ = false;
@@ -117,11 +124,12 @@ pid_t create_container(const StateDir& dir, const CreateOptions& o) {
   fs::path bundle = fs::absolute(o.bundle).lexically_normal();
   oci::Spec spec = oci::load_spec(bundle);
   if (!spec.process) throw oci::SpecError("process: required to create a container");
-  if (!spec.linux_config.has(oci::NamespaceType::Mount)) {
-    throw oci::SpecError("linux.namespaces: a mount namespace is required");
-  }
   if (spec.process->terminal && o.console_socket.empty()) {
     throw Error("process.terminal is true but no --console-socket was given");
+  }
+  security::check_apparmor_profile(spec.process->apparmor_profile);
+  for (const auto& warning : spec.linux_config.warnings) {
+    std::fprintf(stderr, "warning: %s\n", warning.c_str());
   }
   fs::path rootfs = resolve_rootfs(bundle, spec);
   auto joins = open_join_fds(spec.linux_config);
@@ -140,9 +148,23 @@ pid_t create_container(const StateDir& dir, const CreateOptions& o) {
   ContainerLock lock(dir.lock_file(o.id));
 
   const auto& manager = host_cgroups();
-  cgroup = manager.create(cgroup_name_for(spec, o.id), spec.linux_config.resources);
-  rollback.set_cgroup(cgroup.get());
+  // An existing cgroupsPath is joined, as in runc and crun; a failed create then leaves it
+  // (and whatever else runs there) alone.
+  auto placed = manager.create_or_join(cgroup_name_for(spec, o.id), spec.linux_config.resources);
+  cgroup = std::move(placed.cgroup);
+  if (!placed.existed) rollback.set_cgroup(cgroup.get());
   cgroup->apply_device_rules(container_device_rules(spec.linux_config));
+
+  // Without a mount namespace the runtime's is inherited, as the spec says: the rootfs and
+  // the config's mounts are made there, beneath a bind of the rootfs that delete (or this
+  // rollback) unmounts in one go. The host's own mounts are left as they are.
+  const bool own_mount_namespace = spec.linux_config.has(oci::NamespaceType::Mount);
+  if (!own_mount_namespace) {
+    if (::mount(rootfs.c_str(), rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+      throw_errno("bind mount the rootfs onto itself (no mount namespace)", rootfs);
+    }
+    rollback.set_host_rootfs_mount(rootfs);
+  }
 
   fs::path fifo = dir.exec_fifo(o.id);
   if (::mkfifo(fifo.c_str(), 0622) != 0) throw_errno("mkfifo", fifo);
@@ -178,7 +200,8 @@ pid_t create_container(const StateDir& dir, const CreateOptions& o) {
                     seccomp ? &*seccomp : nullptr,
                     view,
                     joins,
-                    o.preserve_fds};
+                    o.preserve_fds,
+                    own_mount_namespace};
     container_init(ctx);
   }
   rollback.set_pid(pid);
@@ -195,6 +218,7 @@ pid_t create_container(const StateDir& dir, const CreateOptions& o) {
   state.hooks = spec.raw.value("hooks", nlohmann::json::object());
   state.owner = ::geteuid();
   state.created_via_run = o.created_via_run;
+  state.rootfs_mounted_on_host = !own_mount_namespace;
   for (const auto& p : cgroup->paths()) state.cgroup_paths.push_back(p.string());
 
   // sync 1: map ids, then let it run. The init is already in its cgroup: cloned into it, or

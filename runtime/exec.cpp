@@ -21,6 +21,7 @@
 #include "runtime/container_init.h"
 #include "runtime/lifecycle.h"
 #include "runtime/seccomp_cache.h"
+#include "runtime/security/apparmor.h"
 #include "runtime/security/process_security.h"
 #include "runtime/security/seccomp_filter.h"
 #include "runtime/sync_socket.h"
@@ -68,6 +69,7 @@ void join_all(const std::vector<JoinFd>& fds) {
     bool load_filter_last = security::apply_process_security(proc, seccomp);
     if (::chdir(proc.cwd.c_str()) != 0) throw_errno("chdir to cwd", proc.cwd);
     std::string exe = resolve_executable(proc.args.front(), proc.env);
+    security::apply_apparmor_profile(proc.apparmor_profile);
     close_fds_on_exec(preserve_fds);
     sync.send(SyncKind::Ready);
     if (load_filter_last) seccomp->load();
@@ -113,8 +115,15 @@ int exec_in_container(const StateDir& dir, const ExecOptions& o) {
   if (o.process.terminal && o.console_socket.empty()) {
     throw Error("exec --tty needs --console-socket");
   }
+  security::check_apparmor_profile(o.process.apparmor_profile);
   oci::Spec spec = oci::load_spec(c.state.bundle);
   auto joins = open_container_namespaces(c.state.pid, spec.linux_config);
+  UniqueFd container_root;
+  if (!spec.linux_config.has(oci::NamespaceType::Mount)) {
+    std::string root = "/proc/" + std::to_string(c.state.pid) + "/root";
+    container_root = UniqueFd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!container_root) throw_errno("open", root);
+  }
   auto seccomp = SeccompCache(dir.seccomp_cache()).filter_for(spec);  // health checks: cached
   auto [parent_end, child_end] = SyncSocket::make_pair();
   // Waiting (not detached): the workload is our grandchild; being a subreaper brings it back.
@@ -135,6 +144,12 @@ int exec_in_container(const StateDir& dir, const ExecOptions& o) {
       self_move.apply_or_throw();  // v1: into the container's cgroups, ourselves
       self_move.close();
       join_all(joins);
+      if (container_root) {
+        // No mount namespace to join: the container is the init's chroot.
+        if (::fchdir(container_root.get()) != 0 || ::chroot(".") != 0) {
+          throw_errno("chroot into the root of", o.id);
+        }
+      }
       pid_t pid = ::fork();  // the pid namespace applies from our children on
       if (pid < 0) throw_errno("fork into the pid namespace of", o.id);
       if (pid == 0)

@@ -73,6 +73,20 @@ void run_hooks(const std::vector<oci::Hook>& hooks, const std::string& stage,
   for (const auto& h : hooks) run_one(h, stage, text);
 }
 
+std::vector<std::string> run_all_hooks(const std::vector<oci::Hook>& hooks,
+                                       const std::string& stage, const nlohmann::json& state) {
+  const std::string text = state.dump();
+  std::vector<std::string> failures;
+  for (const auto& h : hooks) {
+    try {
+      run_one(h, stage, text);
+    } catch (const std::exception& e) {
+      failures.emplace_back(e.what());
+    }
+  }
+  return failures;
+}
+
 std::vector<oci::Hook> hooks_from_json(const nlohmann::json& hooks, const std::string& stage) {
   std::vector<oci::Hook> out;
   if (!hooks.is_object() || !hooks.contains(stage)) return out;

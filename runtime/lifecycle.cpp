@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -127,12 +128,10 @@ void start_container(const StateDir& dir, const std::string& id) {
   Container c = load_container(dir, id);
   require(c, {Status::Created}, "start");
   release_init(dir, c.state);
-  try {
-    run_hooks(hooks_from_json(c.state.hooks, "poststart"), "poststart",
-              oci_state(c.state, Status::Running));
-  } catch (const Error& e) {
-    // The spec: a failing poststart hook is a warning, not a failed start.
-    std::fprintf(stderr, "warning: %s\n", e.what());
+  // The spec: a failing poststart hook is a warning, not a failed start.
+  for (const auto& failure : run_all_hooks(hooks_from_json(c.state.hooks, "poststart"), "poststart",
+                                           oci_state(c.state, Status::Running))) {
+    std::fprintf(stderr, "warning: %s\n", failure.c_str());
   }
 }
 
@@ -179,11 +178,16 @@ void delete_container(const StateDir& dir, const std::string& id, bool force) {
     ::kill(c.state.pid, SIGKILL);
     wait_until_gone(c.state);
   }
-  try {
-    run_hooks(hooks_from_json(c.state.hooks, "poststop"), "poststop",
-              oci_state(c.state, Status::Stopped));
-  } catch (const Error& e) {
-    std::fprintf(stderr, "warning: %s\n", e.what());  // the spec: log and continue
+  if (c.state.rootfs_mounted_on_host && !c.state.rootfs.empty()) {
+    // No mount namespace: our bind of the rootfs, and every mount beneath it.
+    if (::umount2(c.state.rootfs.c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT) {
+      throw_errno("unmount the container's rootfs", c.state.rootfs);
+    }
+  }
+  // The spec: log a failing poststop hook and carry on with the rest and the delete.
+  for (const auto& failure : run_all_hooks(hooks_from_json(c.state.hooks, "poststop"), "poststop",
+                                           oci_state(c.state, Status::Stopped))) {
+    std::fprintf(stderr, "warning: %s\n", failure.c_str());
   }
   std::error_code ec;
   fs::remove_all(dir.container(id), ec);

@@ -127,8 +127,16 @@ fs::path secure_join(const fs::path& rootfs, const std::string& path) {
 }
 
 void prepare_rootfs(const fs::path& rootfs, unsigned long propagation) {
-  do_mount("", "/", "", propagation ? propagation : (MS_REC | MS_PRIVATE), "");
+  // pivot_root refuses a shared mount (EINVAL) and a bind of an unbindable one fails too:
+  // only slave and private are safe before the pivot; apply_root_propagation does the rest.
+  const unsigned long before =
+      propagation & (MS_SLAVE | MS_PRIVATE) ? propagation : (MS_REC | MS_PRIVATE);
+  do_mount("", "/", "", before, "");
   do_mount(rootfs.string(), rootfs, "", MS_BIND | MS_REC, "");
+}
+
+void apply_root_propagation(unsigned long propagation) {
+  if (propagation & (MS_SHARED | MS_UNBINDABLE)) do_mount("", "/", "", propagation, "");
 }
 
 void mount_all(const fs::path& rootfs, const std::vector<oci::Mount>& mounts,
@@ -205,6 +213,12 @@ void enter_rootfs(const fs::path& rootfs, bool no_pivot) {
     if (::syscall(SYS_pivot_root, ".", ".") != 0) throw_errno("pivot_root", rootfs);
     if (::umount2(".", MNT_DETACH) != 0) throw_errno("umount old root under", rootfs);
   }
+  if (::chdir("/") != 0) throw_errno("chdir", "/");
+}
+
+void chroot_into(const fs::path& rootfs) {
+  if (::chdir(rootfs.c_str()) != 0) throw_errno("chdir", rootfs);
+  if (::chroot(".") != 0) throw_errno("chroot", rootfs);
   if (::chdir("/") != 0) throw_errno("chdir", "/");
 }
 

@@ -19,10 +19,16 @@ struct CgroupView {
   std::vector<std::filesystem::path> dirs;
 };
 
-// Makes the whole tree slave/private (linux.rootfsPropagation, default rprivate) so nothing
-// leaks back to the host, then bind-mounts the rootfs onto itself (pivot_root needs a
-// mount point).
+// Makes the whole tree slave (when linux.rootfsPropagation asks for it) or private, so
+// nothing leaks back to the host, then bind-mounts the rootfs onto itself (pivot_root needs
+// a mount point).
 void prepare_rootfs(const std::filesystem::path& rootfs, unsigned long propagation);
+// Without a mount namespace of its own: chroot, since pivot_root or MS_MOVE would change
+// the root of the shared namespace.
+void chroot_into(const std::filesystem::path& rootfs);
+// After the pivot: a shared or unbindable linux.rootfsPropagation, applied to the new root
+// (before the pivot it would make pivot_root or the rootfs bind fail with EINVAL).
+void apply_root_propagation(unsigned long propagation);
 // Performs spec.mounts in order, under `rootfs`, resolving every destination without
 // following symlinks out of the rootfs.
 void mount_all(const std::filesystem::path& rootfs, const std::vector<oci::Mount>& mounts,

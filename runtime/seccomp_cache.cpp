@@ -22,7 +22,8 @@ namespace skiff::runtime {
 
 namespace {
 
-constexpr int kFormat = 1;
+// 2: programs carry the ENOSYS stub for syscalls newer than the profile.
+constexpr int kFormat = 2;
 
 std::string cache_key(const oci::Spec& spec) {
   utsname u{};

@@ -21,5 +21,9 @@ int main(int argc, char** argv) {
     skiff::ctl::add_forwarded_family(app, name, description, argv);
     families.push_back(name);
   }
-  return skiff::ctl::run_app(app, argc, argv, families);
+  std::vector<std::string> args = skiff::ctl::cut_exec_command(app, argc, argv);
+  std::vector<char*> cut;
+  for (auto& a : args) cut.push_back(a.data());
+  cut.push_back(nullptr);
+  return skiff::ctl::run_app(app, static_cast<int>(args.size()), cut.data(), families);
 }

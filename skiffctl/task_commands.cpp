@@ -25,6 +25,9 @@ namespace skiff::ctl {
 
 namespace {
 
+// exec's command, cut from the command line by cut_exec_command() before parsing.
+std::vector<std::string> g_exec_command;
+
 using agent::url_encode;
 using boost::beast::http::verb;
 using nlohmann::json;
@@ -253,6 +256,40 @@ void events(const GlobalOptions& g, const AgentArgs& a) {
 
 }  // namespace
 
+std::vector<std::string> cut_exec_command(CLI::App& app, int argc, char** argv) {
+  std::vector<std::string> args(argv, argv + argc);
+  std::size_t i = 1;
+  // The verb: the first word that is not one of app's options or an option's value.
+  for (; i < args.size(); ++i) {
+    const std::string& word = args[i];
+    if (word == "--" || word.size() < 2 || word[0] != '-') break;
+    std::string name = word.substr(0, word.find('='));
+    CLI::Option* opt = app.get_option_no_throw(name);
+    if (opt == nullptr) return args;
+    if (opt->get_items_expected_min() > 0 && name.size() == word.size()) ++i;
+  }
+  if (i >= args.size() || args[i] != "exec") return args;
+  // exec's own options are flags: the next operand is the first word not starting with
+  // '-', or the word after a "--".
+  auto next_operand = [&](std::size_t from) {
+    for (std::size_t j = from; j < args.size(); ++j) {
+      if (args[j] == "--") return j + 1;
+      if (!args[j].starts_with("-")) return j;
+    }
+    return args.size();
+  };
+  std::size_t task = next_operand(i + 1);
+  if (task >= args.size()) return args;
+  i = next_operand(task + 1);  // the container
+  if (i >= args.size()) return args;
+  g_exec_command.assign(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+  if (!g_exec_command.empty() && g_exec_command.front() == "--") {
+    g_exec_command.erase(g_exec_command.begin());
+  }
+  args.resize(i + 1);
+  return args;
+}
+
 void add_task_commands(CLI::App& app, GlobalOptions& g) {
   auto a = std::make_shared<AgentArgs>();
   app.add_option("--socket", a->socket, "The agent's API socket")
@@ -287,16 +324,12 @@ void add_task_commands(CLI::App& app, GlobalOptions& g) {
   c->add_flag("-i,--interactive", a->exec.interactive, "Keep stdin open");
   c->add_option("task", a->exec.task, "Task id")->required();
   c->add_option("container", a->exec.container, "Container name")->required();
-  c->prefix_command();  // everything after the container is the command, dashes included
-  c->allow_extras();
-  c->fallthrough(false);  // ...so the command's own options stay here (put --socket before exec)
-  CLI::App* top = &app;
-  c->callback([a, c, top] {
-    std::vector<std::string> rest = c->remaining();
-    if (rest.empty()) rest = top->remaining();
-    if (!rest.empty() && rest.front() == "--") rest.erase(rest.begin());
-    if (rest.empty()) throw Error("exec: no command given");
-    a->exec.command = rest;
+  c->footer("Everything after the container is the command, options included.");
+  c->fallthrough(false);  // put --socket before exec
+  c->callback([a] {
+    // cut_exec_command took the command off the command line before parsing.
+    if (g_exec_command.empty()) throw Error("exec: no command given");
+    a->exec.command = g_exec_command;
     std::exit(exec_in_task(a->socket, a->exec));
   });
 

@@ -4,6 +4,8 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <string>
+#include <vector>
 
 #include "runtime/state_dir.h"
 
@@ -15,6 +17,8 @@ using Action = std::function<int(const StateDir&)>;
 void add_create_commands(CLI::App& app, Action& action);   // create, start, run
 void add_control_commands(CLI::App& app, Action& action);  // kill, delete, pause, resume, update
 void add_query_commands(CLI::App& app, Action& action);    // state, list, ps, features, spec
-void add_exec_command(CLI::App& app, Action& action);      // exec
+// exec; `command` is the process's argv, cut from the command line before parsing (all
+// that follows the container id), and read when the action runs.
+void add_exec_command(CLI::App& app, Action& action, const std::vector<std::string>& command);
 
 }  // namespace skiff::runtime::cli

@@ -19,6 +19,7 @@ struct ExecFlags {
   std::string user;
   std::vector<std::string> caps;
   std::vector<std::uint32_t> additional_gids;
+  std::string apparmor;
   std::string ignored;
 };
 
@@ -65,13 +66,13 @@ oci::Process build_process(const StateDir& dir, ExecFlags& f, std::vector<std::s
     }
   }
   if (f.no_new_privs) p.no_new_privileges = true;
+  if (!f.apparmor.empty()) p.apparmor_profile = f.apparmor;
   return p;
 }
 
 }  // namespace
 
-void add_exec_command(CLI::App& app, Action& action) {
-  CLI::App* top = &app;
+void add_exec_command(CLI::App& app, Action& action, const std::vector<std::string>& command) {
   static ExecFlags f;
   auto* exec = app.add_subcommand("exec", "Run a new process inside a running container");
   exec->add_option("-p,--process", f.process_file, "process.json (OCI process object)");
@@ -79,23 +80,22 @@ void add_exec_command(CLI::App& app, Action& action) {
   exec->add_flag("-d,--detach", f.options.detach, "return once the process runs");
   exec->add_option("--pid-file", f.pid_file, "write the process's pid here");
   exec->add_option("--console-socket", f.options.console_socket, "unix socket for the pty master");
-  exec->add_option("-e,--env", f.env, "extra environment (NAME=VALUE)");
+  // Repeatable, one value each (runc's way): a vector option would swallow the id too.
+  exec->add_option("-e,--env", f.env, "extra environment (NAME=VALUE)")->allow_extra_args(false);
   exec->add_option("--cwd", f.cwd, "working directory");
   exec->add_option("-u,--user", f.user, "uid[:gid]");
-  exec->add_option("-g,--additional-gids", f.additional_gids, "additional gids");
-  exec->add_option("-c,--cap", f.caps, "add a capability");
+  exec->add_option("-g,--additional-gids", f.additional_gids, "additional gids")
+      ->allow_extra_args(false);
+  exec->add_option("-c,--cap", f.caps, "add a capability")->allow_extra_args(false);
   exec->add_flag("--no-new-privs", f.no_new_privs, "set no_new_privs");
   exec->add_option("--preserve-fds", f.options.preserve_fds, "pass N extra fds");
-  exec->add_option("--process-label,--apparmor", f.ignored, "accepted for runc compatibility");
+  exec->add_option("--process-label", f.ignored, "accepted for runc compatibility");
+  exec->add_option("--apparmor", f.apparmor, "AppArmor profile for the process");
   exec->add_option("id", f.options.id, "container id")->required();
-  exec->prefix_command();  // everything after the id is the command, dashes included
-  exec->allow_extras();
-  exec->callback([&action, exec, top] {
-    // The command after the id: CLI11 leaves it in the subcommand's or the app's extras.
-    std::vector<std::string> rest = exec->remaining();
-    if (rest.empty()) rest = top->remaining();
-    if (!rest.empty() && rest.front() == "--") rest.erase(rest.begin());
-    action = [rest](const StateDir& dir) {
+  exec->footer("Everything after the container id is the command, options included.");
+  exec->callback([&action, &command] {
+    action = [&command](const StateDir& dir) {
+      const std::vector<std::string>& rest = command;
       f.options.process = build_process(dir, f, rest);
       if (f.options.process.terminal && f.options.console_socket.empty()) {
         throw Error("exec --tty needs --console-socket");

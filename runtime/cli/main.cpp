@@ -15,40 +15,50 @@
 
 namespace {
 
-// runc stops parsing exec's options at the container id: `exec ID sh -c x` must not read
-// -c as --cap. CLI11 keeps going, so put a "--" right after the id.
-std::vector<std::string> protect_exec_command(int argc, char** argv) {
-  static const std::set<std::string> kTakesValue = {"-p",
-                                                    "--process",
-                                                    "--pid-file",
-                                                    "--console-socket",
-                                                    "-e",
-                                                    "--env",
-                                                    "--cwd",
-                                                    "-u",
-                                                    "--user",
-                                                    "-g",
-                                                    "--additional-gids",
-                                                    "-c",
-                                                    "--cap",
-                                                    "--preserve-fds",
-                                                    "--process-label",
-                                                    "--apparmor",
-                                                    "--root",
-                                                    "--log",
-                                                    "--log-format"};
-  std::vector<std::string> args(argv, argv + argc);
-  auto exec = std::find(args.begin() + 1, args.end(), "exec");
-  if (exec == args.end()) return args;
-  for (auto it = exec + 1; it != args.end(); ++it) {
-    if (*it == "--") return args;
-    if (it->starts_with("-")) {
-      if (kTakesValue.contains(*it) && it + 1 != args.end()) ++it;
-      continue;
-    }
-    args.insert(it + 1, "--");  // *it is the id
-    return args;
+// Global options and exec options that take a value as the next argument.
+const std::set<std::string> kGlobalTakesValue = {"--root", "--log", "--log-format", "--rootless"};
+const std::set<std::string> kExecTakesValue = {"-p",
+                                               "--process",
+                                               "--pid-file",
+                                               "--console-socket",
+                                               "-e",
+                                               "--env",
+                                               "--cwd",
+                                               "-u",
+                                               "--user",
+                                               "-g",
+                                               "--additional-gids",
+                                               "-c",
+                                               "--cap",
+                                               "--preserve-fds",
+                                               "--process-label",
+                                               "--apparmor"};
+
+// Index of the first argument at or after `from` that is not an option (or an option's
+// value); args.size() if none. A "--" ends the options: the next argument is returned.
+std::size_t first_operand(const std::vector<std::string>& args, std::size_t from,
+                          const std::set<std::string>& takes_value) {
+  for (std::size_t i = from; i < args.size(); ++i) {
+    if (args[i] == "--") return i + 1;
+    if (!args[i].starts_with("-") || args[i] == "-") return i;
+    if (takes_value.contains(args[i]) || kGlobalTakesValue.contains(args[i])) ++i;
   }
+  return args.size();
+}
+
+// As in runc, everything after exec's container id is the process's argv, dashes and -h
+// included (a leading "--" is dropped). CLI11 would read those as options, so they are cut
+// off here; `command` receives them and CLI11 parses only what comes before.
+std::vector<std::string> split_exec_command(int argc, char** argv,
+                                            std::vector<std::string>& command) {
+  std::vector<std::string> args(argv, argv + argc);
+  std::size_t verb = first_operand(args, 1, kGlobalTakesValue);
+  if (verb >= args.size() || args[verb] != "exec") return args;
+  std::size_t id = first_operand(args, verb + 1, kExecTakesValue);
+  if (id >= args.size()) return args;
+  command.assign(args.begin() + static_cast<std::ptrdiff_t>(id) + 1, args.end());
+  if (!command.empty() && command.front() == "--") command.erase(command.begin());
+  args.resize(id + 1);
   return args;
 }
 
@@ -78,10 +88,11 @@ int main(int argc, char** argv) {
   cli::add_create_commands(app, action);
   cli::add_control_commands(app, action);
   cli::add_query_commands(app, action);
-  cli::add_exec_command(app, action);
+  std::vector<std::string> exec_command;
+  cli::add_exec_command(app, action, exec_command);
 
   try {
-    auto args = protect_exec_command(argc, argv);
+    auto args = split_exec_command(argc, argv, exec_command);
     std::reverse(args.begin(), args.end());  // CLI11 takes a vector in reverse order
     args.pop_back();                         // without the program name
     app.parse(args);

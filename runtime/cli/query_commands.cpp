@@ -43,7 +43,7 @@ nlohmann::json features() {
           {"archs",
            {"SCMP_ARCH_X86", "SCMP_ARCH_X86_64", "SCMP_ARCH_X32", "SCMP_ARCH_ARM",
             "SCMP_ARCH_AARCH64"}}}},
-        {"apparmor", {{"enabled", false}}},
+        {"apparmor", {{"enabled", true}}},
         {"selinux", {{"enabled", false}}}}},
       {"annotations", {{"org.skiff.runtime.version", "0.1.0"}}}};
 }

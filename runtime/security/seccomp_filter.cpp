@@ -8,8 +8,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstddef>
 #include <optional>
 #include <set>
 #include <string_view>
@@ -211,6 +213,74 @@ void add_rule(scmp_filter_ctx ctx, const oci::SeccompRule& rule, std::size_t i,
   }
 }
 
+// The highest syscall number the profile names for each architecture of the filter, for
+// the ENOSYS rule (see the header). x32 shares x86_64's audit arch and is left alone, as are
+// architectures the profile names no syscall of.
+std::vector<std::pair<std::uint32_t, std::uint32_t>> newest_listed(scmp_filter_ctx ctx,
+                                                                   const oci::Seccomp& profile) {
+  std::vector<std::uint32_t> arches = {seccomp_arch_native()};
+  for (const std::string& name : profile.architectures) {
+    std::uint32_t token = resolve_arch(name);
+    if (token != 0 && std::find(arches.begin(), arches.end(), token) == arches.end()) {
+      arches.push_back(token);
+    }
+  }
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> out;
+  for (std::uint32_t arch : arches) {
+    if (arch == SCMP_ARCH_X32 || seccomp_arch_exist(ctx, arch) != 0) continue;
+    int newest = -1;
+    for (const oci::SeccompRule& rule : profile.syscalls) {
+      for (const std::string& name : rule.names) {
+        // Negative: unknown, or a pseudo-syscall (multiplexed socketcall/ipc on some arches).
+        newest = std::max(newest, seccomp_syscall_resolve_name_arch(arch, name.c_str()));
+      }
+    }
+    if (newest >= 0) out.emplace_back(arch, static_cast<std::uint32_t>(newest));
+  }
+  return out;
+}
+
+sock_filter insn(std::uint16_t code, std::uint32_t k, std::uint8_t jt = 0, std::uint8_t jf = 0) {
+  return sock_filter{code, jt, jf, k};
+}
+
+// BPF that runs before libseccomp's program: on an architecture in `newest`, a syscall
+// number above the newest one the profile names returns ENOSYS; everything else falls
+// through to the program that follows.
+std::vector<sock_filter> enosys_stub(
+    const std::vector<std::pair<std::uint32_t, std::uint32_t>>& newest) {
+  constexpr std::uint32_t kX32Bit = 0x40000000;
+  constexpr std::uint16_t kLoad = BPF_LD | BPF_W | BPF_ABS;
+  std::vector<sock_filter> stub = {insn(kLoad, offsetof(seccomp_data, arch))};
+  std::vector<std::size_t> jumps_to_end;
+  for (const auto& [arch, max_nr] : newest) {
+    const bool x86_64 = arch == SCMP_ARCH_X86_64;
+    const std::uint8_t rest = x86_64 ? 5 : 4;  // instructions after the jeq
+    stub.push_back(insn(BPF_JMP | BPF_JEQ | BPF_K, arch, 0, rest));
+    stub.push_back(insn(kLoad, offsetof(seccomp_data, nr)));
+    // x32 syscalls on x86_64 carry bit 30: the program decides about those.
+    if (x86_64) stub.push_back(insn(BPF_JMP | BPF_JGE | BPF_K, kX32Bit, 2, 0));
+    stub.push_back(insn(BPF_JMP | BPF_JGT | BPF_K, max_nr, 0, 1));
+    stub.push_back(insn(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA)));
+    jumps_to_end.push_back(stub.size());
+    stub.push_back(insn(BPF_JMP | BPF_JA, 0));
+  }
+  for (std::size_t at : jumps_to_end) stub[at].k = static_cast<std::uint32_t>(stub.size() - at - 1);
+  return stub;
+}
+
+bool default_needs_enosys_rule(const oci::Seccomp& profile) {
+  switch (profile.default_action) {
+    case SeccompAction::Allow:
+    case SeccompAction::Log:
+      return false;
+    case SeccompAction::Errno:
+      return profile.default_errno_ret.value_or(EPERM) != ENOSYS;
+    default:
+      return true;
+  }
+}
+
 }  // namespace
 
 SeccompFilter SeccompFilter::compile(const oci::Seccomp& profile) {
@@ -231,12 +301,14 @@ SeccompFilter SeccompFilter::compile(const oci::Seccomp& profile) {
   for (std::size_t i = 0; i < profile.syscalls.size(); ++i) {
     add_rule(ctx, profile.syscalls[i], i, default_action, filter.skipped_);
   }
+  if (default_needs_enosys_rule(profile)) filter.newest_listed_ = newest_listed(ctx, profile);
   return filter;
 }
 
 SeccompFilter::SeccompFilter(SeccompFilter&& other) noexcept
     : ctx_(std::exchange(other.ctx_, nullptr)),
       skipped_(std::move(other.skipped_)),
+      newest_listed_(std::move(other.newest_listed_)),
       program_(std::move(other.program_)),
       load_flags_(other.load_flags_) {}
 
@@ -245,6 +317,7 @@ SeccompFilter& SeccompFilter::operator=(SeccompFilter&& other) noexcept {
     if (ctx_ != nullptr) seccomp_release(ctx_);
     ctx_ = std::exchange(other.ctx_, nullptr);
     skipped_ = std::move(other.skipped_);
+    newest_listed_ = std::move(other.newest_listed_);
     program_ = std::move(other.program_);
     load_flags_ = other.load_flags_;
   }
@@ -316,6 +389,10 @@ std::string export_to_memory(int (*exporter)(const scmp_filter_ctx, int), void* 
 
 void SeccompFilter::prepare() {
   std::string program = export_to_memory(seccomp_export_bpf, context(), "seccomp_export_bpf");
+  if (!newest_listed_.empty()) {
+    std::vector<sock_filter> stub = enosys_stub(newest_listed_);
+    program.insert(0, reinterpret_cast<const char*>(stub.data()), stub.size() * sizeof stub[0]);
+  }
   check_program_size(program.size(), "seccomp_export_bpf");
   unsigned flags = 0;
   auto attr = [&](scmp_filter_attr a) {
@@ -330,17 +407,15 @@ void SeccompFilter::prepare() {
 }
 
 void SeccompFilter::load() {
-  if (!program_.empty()) {
-    sock_fprog prog{};
-    prog.len = static_cast<unsigned short>(program_.size() / sizeof(sock_filter));
-    prog.filter = reinterpret_cast<sock_filter*>(program_.data());
-    long rc = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, load_flags_, &prog);
-    if (rc == 0) return;
-    // TSYNC reports a thread it could not sync as a positive thread id.
-    throw_load_error("seccomp(SECCOMP_SET_MODE_FILTER)", rc > 0 ? ESRCH : errno);
-  }
-  int rc = seccomp_load(context());
-  if (rc != 0) throw_load_error("seccomp_load", -rc);
+  // Always our own program: libseccomp's seccomp_load would lack the ENOSYS stub.
+  if (program_.empty()) prepare();
+  sock_fprog prog{};
+  prog.len = static_cast<unsigned short>(program_.size() / sizeof(sock_filter));
+  prog.filter = reinterpret_cast<sock_filter*>(program_.data());
+  long rc = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, load_flags_, &prog);
+  if (rc == 0) return;
+  // TSYNC reports a thread it could not sync as a positive thread id.
+  throw_load_error("seccomp(SECCOMP_SET_MODE_FILTER)", rc > 0 ? ESRCH : errno);
 }
 
 bool SeccompFilter::load_needs_cap_sys_admin() {

@@ -20,7 +20,9 @@
 // (SCMP_FLTATR_CTL_NNP = 0), so NoNewPrivs is set only when the spec asks for it.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "runtime/spec/spec.h"
@@ -47,6 +49,11 @@ class SeccompFilter {
   //    only changes how a NOTIFY listener is waited for, which Skiff refuses anyway.
   //  - A syscall made under an architecture the profile does not list kills the thread
   //    (libseccomp's default bad-arch action).
+  //  - Syscalls newer than the profile return ENOSYS, not the default action (runc's rule):
+  //    a syscall number above the highest one the profile names for that architecture,
+  //    when the default action is not an allow (or ENOSYS already). libc falls back only on
+  //    ENOSYS, e.g. glibc from clone3 to clone. prepare() puts this check in front of
+  //    libseccomp's program; pfc() does not show it.
   static SeccompFilter compile(const oci::Seccomp& profile);
   // A filter from a program that prepare() generated earlier (runtime/seccomp_cache.h): it
   // can be loaded, but has no libseccomp context for pfc().
@@ -70,7 +77,8 @@ class SeccompFilter {
   unsigned load_flags() const { return load_flags_; }
 
   // Installs the filter on the calling thread (all threads with TSYNC): the prepared
-  // program through seccomp(2), else seccomp_load(). Throws SysError with the kernel's errno.
+  // program (prepare() first if need be) through seccomp(2). Throws SysError with the
+  // kernel's errno.
   void load();
 
   // True when load() would need CAP_SYS_ADMIN, i.e. no_new_privs is not set on the calling
@@ -90,6 +98,8 @@ class SeccompFilter {
 
   void* ctx_ = nullptr;  // scmp_filter_ctx; void* keeps <seccomp.h> out of this header
   std::vector<std::string> skipped_;
+  // (audit arch, newest syscall number the profile names): the ENOSYS rule; empty = none.
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> newest_listed_;
   std::string program_;  // struct sock_filter[], from prepare()
   unsigned load_flags_ = 0;
 };

@@ -116,8 +116,19 @@ std::vector<DeviceRule> parse_device_rules(const json& j, const std::string& whe
 
 void parse_resources(const json& j, const std::string& where, LinuxConfig& linux_config) {
   expect_object(j, where);
+  // Kernels since 6.x have no kmem limit to set: warn and apply the rest, as crun does.
+  const json* memory = member(j, "memory");
+  const bool has_kmem = memory != nullptr && memory->is_object() && member(*memory, "kernel");
+  json without_kmem;
+  if (has_kmem) {
+    without_kmem = j;
+    without_kmem["memory"].erase("kernel");
+    linux_config.warnings.push_back(where +
+                                    ".memory.kernel: kernel memory limits are not supported "
+                                    "(ignored)");
+  }
   try {
-    linux_config.resources = cgroups::from_oci(j, where);
+    linux_config.resources = cgroups::from_oci(has_kmem ? without_kmem : j, where);
   } catch (const SpecError&) {
     throw;
   } catch (const Error& e) {

@@ -79,7 +79,7 @@ struct Process {
   std::vector<Rlimit> rlimits;
   bool no_new_privileges = false;
   std::optional<int> oom_score_adj;
-  std::string apparmor_profile;  // accepted; not applied (no AppArmor on the targets)
+  std::string apparmor_profile;  // applied at exec; an error where AppArmor is not enabled
   std::string selinux_label;     // accepted; not applied
 };
 
@@ -182,6 +182,8 @@ struct LinuxConfig {
   std::vector<std::string> masked_paths;
   std::vector<std::string> readonly_paths;
   std::string mount_label;  // accepted; not applied
+  // Settings accepted but not applied (linux.resources.memory.kernel); create prints them.
+  std::vector<std::string> warnings;
 
   const Namespace* find(NamespaceType type) const;
   bool has(NamespaceType type) const { return find(type) != nullptr; }

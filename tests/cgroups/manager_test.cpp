@@ -86,6 +86,21 @@ TEST_F(V2ManagerTest, AnExistingCgroupIsNotAdopted) {
   EXPECT_EQ(tree_.read("svc/ctr/cgroup.procs"), "77");
 }
 
+TEST_F(V2ManagerTest, CreateOrJoinUsesAnExistingCgroupAndAppliesLimits) {
+  // An OCI cgroupsPath naming a cgroup that exists: joined, as runc and crun do.
+  tree_.seed_all("svc/ctr", {{"cgroup.procs", "77"}, {"pids.max", "max"}});
+  auto joined = manager("/svc").create_or_join("ctr", {.pids_limit = 5});
+  EXPECT_TRUE(joined.existed);
+  EXPECT_EQ(joined.cgroup->paths(), std::vector<std::filesystem::path>{tree_ / "svc/ctr"});
+  EXPECT_EQ(tree_.read("svc/ctr/pids.max"), "5");
+  EXPECT_EQ(tree_.read("svc/ctr/cgroup.procs"), "77");
+  // Its parent hands controllers down, as for a cgroup we make.
+  EXPECT_EQ(tree_.read("svc/cgroup.subtree_control").substr(0, 1), "+");
+  auto made = manager("/svc").create_or_join("fresh");
+  EXPECT_FALSE(made.existed);
+  EXPECT_TRUE(std::filesystem::is_directory(tree_ / "svc/fresh"));
+}
+
 TEST_F(V2ManagerTest, OpenFindsExistingAndNamesMissing) {
   tree_.seed("svc/ctr/cgroup.procs", "");
   EXPECT_EQ(manager("/svc").open("ctr")->paths().front(), tree_ / "svc/ctr");
@@ -137,6 +152,15 @@ TEST_F(V1ManagerTest, AnExistingCgroupInAnyHierarchyIsNotAdopted) {
   std::filesystem::create_directories(tree_ / "pids/ctr");
   EXPECT_THROW(manager().create("ctr"), SysError);
   EXPECT_FALSE(std::filesystem::exists(tree_ / "cpu/ctr"));
+}
+
+TEST_F(V1ManagerTest, CreateOrJoinJoinsExistingHierarchiesAndFillsTheRest) {
+  std::filesystem::create_directories(tree_ / "pids/ctr");
+  auto joined = manager().create_or_join("ctr");
+  EXPECT_TRUE(joined.existed);
+  EXPECT_EQ(joined.cgroup->paths().size(), 3u);
+  EXPECT_TRUE(std::filesystem::is_directory(tree_ / "cpu/ctr"));
+  EXPECT_TRUE(std::filesystem::is_directory(tree_ / "memory/process_api/x/ctr"));
 }
 
 }  // namespace

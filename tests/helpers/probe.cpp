@@ -12,6 +12,9 @@
 //   exit N           exit with status N
 //   sleep [SECS]     sleep SECS seconds (forever without SECS)
 //   escape [...]     the escape battery: one JSON line per attack (probe_escape.h)
+//   thread           start and join one thread (glibc tries clone3, then clone on ENOSYS);
+//                    print "thread ran" and exit 0, or "pthread_create: ERROR" and exit 1
+#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -35,7 +38,8 @@ int usage() {
   std::fprintf(stderr,
                "usage: skiff-probe alloc MIB | spin SECS | fork N | tick | tree N\n"
                "       | report [--check-path P]... [--pretty] | trap-term [CODE]\n"
-               "       | ignore-term | exit N | sleep [SECS] | escape [OPTIONS]\n");
+               "       | ignore-term | exit N | sleep [SECS] | escape [OPTIONS]\n"
+               "       | thread\n");
   return 2;
 }
 
@@ -152,6 +156,22 @@ int sleep_for(const char* arg) {
   return 0;
 }
 
+void* thread_body(void*) {
+  return nullptr;
+}
+
+int one_thread() {
+  pthread_t t;
+  int err = ::pthread_create(&t, nullptr, thread_body, nullptr);
+  if (err != 0) {
+    std::printf("pthread_create: %s\n", std::strerror(err));
+    return 1;
+  }
+  ::pthread_join(t, nullptr);
+  std::printf("thread ran\n");
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -170,5 +190,6 @@ int main(int argc, char** argv) {
   if (mode == "ignore-term") return ignore_term();
   if (mode == "exit" && argc > 2) return static_cast<int>(arg);
   if (mode == "sleep") return sleep_for(argc > 2 ? argv[2] : nullptr);
+  if (mode == "thread") return one_thread();
   return usage();
 }

@@ -211,6 +211,22 @@ TEST_F(SkiffctlTest, ExecRunsTheRuntimeWithTheAgentsTarget) {
   EXPECT_EQ(r.err, "skiffctl: task t0 has no container db\n");
 }
 
+TEST_F(SkiffctlTest, ExecGivesOptionsAfterTheContainerToTheCommand) {
+  // The runtime is /bin/echo: its output is the runtime's command line. A "--" after the
+  // container is skiffctl's and dropped; -h and --help belong to the command.
+  for (const char* line : {"exec t0 web -- pg_isready -h db", "exec t0 web pg_isready -h db"}) {
+    Result r = skiffctl(line);
+    ASSERT_EQ(r.code, 0) << line << ": " << r.err;
+    EXPECT_EQ(r.out, "--root /run/skiff/runtime exec t0-web pg_isready -h db\n") << line;
+  }
+  Result r = skiffctl("exec t0 web -- ls --help -- x");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "--root /run/skiff/runtime exec t0-web ls --help -- x\n");
+  r = skiffctl("exec t0 web --help");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "--root /run/skiff/runtime exec t0-web --help\n");
+}
+
 TEST_F(SkiffctlTest, ExecWithTtyRelaysThePtyAndTheExitCode) {
   fake.exec_runtime = FAKE_RUNTIME_BIN;
   Result r =

@@ -170,6 +170,30 @@ TEST_F(AgentLifecycle, HealthCheckTurnsUnhealthyAndHealthy) {
   EXPECT_EQ(t["health"], "HEALTHY");
 }
 
+TEST_F(AgentLifecycle, HealthCheckOptionsReachTheCommand) {
+  // `exec ID CMD -h` once printed the runtime's help and exited 0: a check that fails was
+  // reported HEALTHY without ever running. Everything after the id is the command's.
+  auto bad = probe_container("bad", {"sleep"});
+  bad["healthCheck"] = {
+      {"command", {"CMD", "/bin/sh", "-c", "exit 1", "-h"}}, {"interval", 5}, {"retries", 1}};
+  bad["essential"] = false;
+  bad["stopTimeout"] = 1;
+  auto good = probe_container("good", {"sleep"});
+  good["healthCheck"] = {
+      {"command", {"CMD", "/bin/sh", "-c", "test \"$0$1\" = --help-h", "--help", "-h"}},
+      {"interval", 5},
+      {"retries", 1}};
+  good["stopTimeout"] = 1;
+  auto id = agent().run_task(task_definition("health-argv", json::array({good, bad})));
+  agent().wait_task(
+      id,
+      [](const json& v) {
+        return container(v, "good")["health"] == "HEALTHY" &&
+               container(v, "bad")["health"] == "UNHEALTHY";
+      },
+      40s, "good HEALTHY and bad UNHEALTHY");
+}
+
 TEST_F(AgentLifecycle, OutOfMemoryKillIsReportedAsSuch) {
   auto hog = probe_container("hog", {"alloc", "256"});
   hog["memory"] = 32;

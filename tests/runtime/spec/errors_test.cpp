@@ -244,6 +244,20 @@ TEST(SpecErrors, ResourceErrorsAreSpecErrors) {
   EXPECT_EQ(spec_error(c), "linux.resources.memory.limit: expected an integer, got string");
 }
 
+// Kernels since 6.x have no kmem limit: a warning, and the rest of memory still applies.
+TEST(SpecErrors, KernelMemoryIsAWarningNotAnError) {
+  json c = default_spec();
+  c["linux"]["resources"]["memory"] = {{"limit", 1 << 20}, {"kernel", 1 << 19}};
+  Spec spec = parse_spec(c);
+  EXPECT_EQ(spec.linux_config.resources.memory_limit, 1 << 20);
+  EXPECT_EQ(spec.linux_config.warnings,
+            std::vector<std::string>{
+                "linux.resources.memory.kernel: kernel memory limits are not supported (ignored)"});
+  c["linux"]["resources"]["memory"] = {{"kernelTCP", 1 << 19}};
+  EXPECT_EQ(spec_error(c),
+            "linux.resources.memory.kernelTCP: kernel memory limits are not supported");
+}
+
 TEST(SpecErrors, KnownButUnsupportedFields) {
   json c = default_spec();
   c["linux"]["intelRdt"] = {{"closID", "guaranteed_group"}};
