@@ -25,6 +25,9 @@ struct ApiServer::Connection {
   std::atomic<bool> done{false};
   // Since when it has waited for a request's headers; 0 while it serves one or streams.
   std::atomic<std::int64_t> waiting_since_ns{0};
+  // Closed to make room; its thread still sets `done` itself (only then is it joined, so a
+  // long call that raced the eviction never blocks the accept loop).
+  std::atomic<bool> evicted{false};
 };
 
 namespace {
@@ -91,7 +94,7 @@ bool ApiServer::evict_longest_waiting() {
   std::int64_t oldest_since = 0;
   for (auto& c : connections_) {
     const std::int64_t since = c->waiting_since_ns;
-    if (c->done || since == 0) continue;
+    if (c->done || c->evicted || since == 0) continue;
     if (oldest == nullptr || since < oldest_since) {
       oldest = c.get();
       oldest_since = since;
@@ -100,7 +103,7 @@ bool ApiServer::evict_longest_waiting() {
   if (oldest == nullptr) return false;
   // Its thread wakes with an error and ends; the slot is free from now on.
   oldest->waiting_since_ns = 0;
-  oldest->done = true;
+  oldest->evicted = true;
   oldest->stream.shutdown();
   return true;
 }
@@ -192,7 +195,7 @@ void ApiServer::serve(Connection& connection) {
     stream.expires_after(options_.header_timeout);
     http::read_header(stream, buffer, parser, ec);
     connection.waiting_since_ns = 0;
-    if (connection.done) return;  // evicted while it waited
+    if (connection.evicted) return;  // closed to make room while it waited
     if (!ec && parser.get()[http::field::expect] == "100-continue") {
       http::response<http::empty_body> cont{http::status::continue_, 11};
       http::write(stream, cont, ec);
