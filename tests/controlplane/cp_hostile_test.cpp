@@ -149,20 +149,21 @@ TEST_F(CpHostile, DeepTaskDefinitionsAreRefusedAndNotStored) {
   EXPECT_EQ(r.status, 400U) << r.raw;
   EXPECT_EQ(r.body.value("message", ""), "body: nested deeper than 64 levels");
   // 40 deep: a fine body, but deeper than an agent takes a task definition (32).
-  const std::string forty =
-      nest(R"({"family":"forty","containerDefinitions":[{"name":"a","image":"x"}],"extra":)", 39,
-           "[", "1", ']', "}");
-  r = admin.request_raw("POST", "/v1/taskdefs", forty);
+  auto with_extra = [](const std::string& family, int depth) {
+    json def = simple_taskdef(family, "registry.example/app:1");
+    json extra = 1;
+    for (int i = 1; i < depth; ++i) extra = json::array({extra});
+    def["extra"] = extra;  // the definition object is level 1
+    return def.dump();
+  };
+  r = admin.request_raw("POST", "/v1/taskdefs", with_extra("forty", 40));
   EXPECT_EQ(r.status, 400U) << r.raw;
   EXPECT_NE(r.raw.find("nested deeper than 32 levels"), std::string::npos) << r.raw;
   const std::string listed = admin.call("GET", "/v1/taskdefs").dump();
   EXPECT_EQ(listed.find("forty"), std::string::npos) << listed;
   EXPECT_EQ(listed.find("\"deep\""), std::string::npos) << listed;
-  // 20 deep is kept, as sent.
-  const std::string twenty =
-      nest(R"({"family":"twenty","containerDefinitions":[{"name":"a","image":"x"}],"extra":)", 19,
-           "[", "1", ']', "}");
-  r = admin.request_raw("POST", "/v1/taskdefs", twenty);
+  // 32 deep is kept.
+  r = admin.request_raw("POST", "/v1/taskdefs", with_extra("thirtytwo", 32));
   EXPECT_EQ(r.status, 201U) << r.raw;
   EXPECT_TRUE(cp.alive());
 }
