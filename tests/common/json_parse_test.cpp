@@ -32,7 +32,10 @@ TEST(JsonParse, DepthUpToTheCapIsAcceptedOneMoreIsRefused) {
 
 TEST(JsonParse, SiblingsDoNotAddUp) {
   std::string wide = "[";
-  for (int i = 0; i < 1000; ++i) wide += (i ? "," : "") + nested(10);
+  for (int i = 0; i < 1000; ++i) {
+    if (i > 0) wide += ',';
+    wide += nested(10);
+  }
   wide += "]";
   EXPECT_EQ(parse_json(wide, "doc", 11).size(), 1000U);
 }
@@ -50,7 +53,9 @@ TEST(JsonParse, HugeNestingIsRefusedWithoutBuildingIt) {
   // copying the result crashes (SIGSEGV); here it is refused at the 65th bracket.
   std::string deep = R"({"type":"Metrics","seq":2,"body":{"instance":)";
   for (int i = 0; i < 150'000; ++i) deep += R"({"a":)";
-  deep += "1" + std::string(150'000, '}') + "}}";
+  deep += '1';
+  deep.append(150'000, '}');
+  deep += "}}";
   EXPECT_EQ(message_of(deep), "doc:1:356: nested deeper than 64 levels");
   EXPECT_TRUE(parse_json_or_discarded(deep).is_discarded());
   EXPECT_TRUE(parse_json_or_discarded(nested(100'000)).is_discarded());

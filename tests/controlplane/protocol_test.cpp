@@ -66,7 +66,9 @@ TEST(ProtocolFrames, DeepNestingDoesNotCrash) {
 TEST(ProtocolFrames, DeepBalancedFrameIsRefusedBeforeItIsBuilt) {
   std::string deep = R"({"type":"Metrics","seq":2,"body":{"at":"x","instance":)";
   for (int i = 0; i < 150'000; ++i) deep += R"({"a":)";
-  deep += "1" + std::string(150'000, '}') + R"(,"tasks":[]}})";
+  deep += '1';
+  deep.append(150'000, '}');
+  deep += R"(,"tasks":[]}})";
   ASSERT_LT(deep.size(), skiff::protocol::kMaxFrameBytes);
   EXPECT_EQ(refusal(deep), std::make_pair(std::string("bad_json"),
                                           std::string("frame is nested deeper than 64 levels")));
@@ -77,7 +79,9 @@ TEST(ProtocolFrames, DeepBalancedFrameIsRefusedBeforeItIsBuilt) {
 TEST(ProtocolFrames, DeepestTaskDefinitionFitsInAPayload) {
   std::string def = R"({"family":"f","containerDefinitions":[],"x":)";
   for (int i = 0; i < 31; ++i) def += R"({"a":)";
-  def += "1" + std::string(31, '}') + "}";
+  def += '1';
+  def.append(31, '}');
+  def += '}';
   EXPECT_EQ(skiff::json_depth_violation(def, skiff::kMaxTaskDefinitionDepth), std::string::npos);
   EXPECT_NE(skiff::json_depth_violation(def, skiff::kMaxTaskDefinitionDepth - 1),
             std::string::npos);

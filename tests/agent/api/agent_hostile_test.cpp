@@ -28,7 +28,9 @@ std::string definition(const std::string& family, std::size_t depth, std::size_t
       R"({"family":")" + family +
       R"(","containerDefinitions":[{"name":"a","image":"localhost/skiff-hostile-none:latest"}],"extra":)";
   for (std::size_t i = 0; i < depth; ++i) s += R"({"k":)";
-  s += '"' + std::string(pad, 'p') + '"';
+  s += '"';
+  s.append(pad, 'p');
+  s += '"';
   s.append(depth, '}');
   return s + "}";
 }

@@ -387,12 +387,16 @@ TEST(ApiServerSocket, TooManyConnectionsGet503) {
 // nlohmann's recursive copy and dump). It is refused before it is built.
 TEST_F(ApiServerTest, DeeplyNestedBodyIsRefused) {
   std::string deep = R"({"family":"deep","containerDefinitions":[{"name":"a","image":"x"}],"x":)";
-  deep += std::string(100'000, '[') + std::string(100'000, ']') + "}";
+  deep.append(100'000, '[');
+  deep.append(100'000, ']');
+  deep += '}';
   Reply r = send_request(options.socket_path, V::post, "/v1/tasks", deep);
   EXPECT_EQ(r.status, 400u);
   EXPECT_EQ(json::parse(r.body)["error"], "body: nested deeper than 64 levels");
-  std::string stop_body =
-      R"({"reason":)" + std::string(100'000, '[') + std::string(100'000, ']') + "}";
+  std::string stop_body = R"({"reason":)";
+  stop_body.append(100'000, '[');
+  stop_body.append(100'000, ']');
+  stop_body += '}';
   r = send_request(options.socket_path, V::post, "/v1/tasks/t0/stop", stop_body);
   EXPECT_EQ(r.status, 400u);
   EXPECT_EQ(get("/v1/tasks").status, 200u);
