@@ -5,6 +5,7 @@
 
 #include "agent/api/http_target.h"
 #include "common/error.h"
+#include "common/json_parse.h"
 
 namespace skiff::agent {
 
@@ -44,7 +45,7 @@ std::uint64_t parse_count(const std::optional<std::string>& value, const char* n
 std::string reason_from(const Route& r, const std::string& fallback) {
   if (auto q = r.target.param("reason")) return *q;
   if (r.request.body.empty()) return fallback;
-  json body = json::parse(r.request.body, nullptr, false);
+  json body = skiff::parse_json_or_discarded(r.request.body);
   if (body.is_discarded() || !body.is_object()) throw Error("body: must be a JSON object");
   if (!body.contains("reason")) return fallback;
   if (!body["reason"].is_string()) throw Error("body.reason: must be a string");
@@ -91,7 +92,10 @@ ApiReply get_events(AgentService&, const Route& r) {
 }
 
 ApiReply post_task(AgentService& s, const Route& r) {
-  json parsed = json::parse(r.request.body, nullptr, false);
+  if (skiff::json_depth_violation(r.request.body, skiff::kMaxJsonDepth) != std::string::npos) {
+    throw Error("body: nested deeper than " + std::to_string(skiff::kMaxJsonDepth) + " levels");
+  }
+  json parsed = skiff::parse_json_or_discarded(r.request.body);
   if (parsed.is_discarded()) throw Error("body: not valid JSON");
   if (!parsed.is_object()) throw Error("body: must be a JSON object (a task definition)");
   std::string source = r.target.param("source").value_or("api");

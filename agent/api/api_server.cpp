@@ -23,7 +23,22 @@ struct ApiServer::Connection {
   UnixStream stream;
   std::thread thread;
   std::atomic<bool> done{false};
+  // Since when it has waited for a request's headers; 0 while it serves one or streams.
+  std::atomic<std::int64_t> waiting_since_ns{0};
+  // Closed to make room; its thread still sets `done` itself (only then is it joined, so a
+  // long call that raced the eviction never blocks the accept loop).
+  std::atomic<bool> evicted{false};
 };
+
+namespace {
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
 
 ApiServer::ApiServer(AgentService& service, ApiServerOptions options)
     : service_(service), options_(std::move(options)) {}
@@ -74,6 +89,25 @@ void ApiServer::reap_finished() {
   for (auto& c : finished) c->thread.join();
 }
 
+bool ApiServer::evict_longest_waiting() {
+  Connection* oldest = nullptr;
+  std::int64_t oldest_since = 0;
+  for (auto& c : connections_) {
+    const std::int64_t since = c->waiting_since_ns;
+    if (c->done || c->evicted || since == 0) continue;
+    if (oldest == nullptr || since < oldest_since) {
+      oldest = c.get();
+      oldest_since = since;
+    }
+  }
+  if (oldest == nullptr) return false;
+  // Its thread wakes with an error and ends; the slot is free from now on.
+  oldest->waiting_since_ns = 0;
+  oldest->evicted = true;
+  oldest->stream.shutdown();
+  return true;
+}
+
 void ApiServer::accept_loop() {
   while (!stopping_) {
     pollfd fds[2] = {{listener_.fd.get(), POLLIN, 0}, {wake_.get(), POLLIN, 0}};
@@ -89,8 +123,9 @@ void ApiServer::accept_loop() {
       continue;  // EINTR, ECONNABORTED: the next round retries
     }
     auto conn = std::make_unique<Connection>(std::move(fd));
+    conn->waiting_since_ns = now_ns();
     std::lock_guard lock(mutex_);
-    if (connections_.size() >= options_.max_connections) {
+    if (connections_.size() >= options_.max_connections && !evict_longest_waiting()) {
       // Answered inline: a short reply fits the socket buffer, so this cannot block.
       write_reply(conn->stream,
                   error_reply(http::status::service_unavailable, "too many connections"), false,
@@ -156,12 +191,16 @@ void ApiServer::serve(Connection& connection) {
     parser.header_limit(static_cast<std::uint32_t>(options_.max_header));
     parser.body_limit(options_.max_body);
     boost::system::error_code ec;
-    stream.expires_after(options_.request_timeout);
+    connection.waiting_since_ns = now_ns();
+    stream.expires_after(options_.header_timeout);
     http::read_header(stream, buffer, parser, ec);
+    connection.waiting_since_ns = 0;
+    if (connection.evicted) return;  // closed to make room while it waited
     if (!ec && parser.get()[http::field::expect] == "100-continue") {
       http::response<http::empty_body> cont{http::status::continue_, 11};
       http::write(stream, cont, ec);
     }
+    stream.expires_after(options_.request_timeout);
     if (!ec) http::read(stream, buffer, parser, ec);
     if (ec == http::error::end_of_stream || ec == boost::asio::error::eof ||
         ec == boost::asio::error::timed_out || ec == boost::asio::error::connection_reset) {
@@ -192,8 +231,24 @@ void ApiServer::serve(Connection& connection) {
     const auto& req = parser.get();
     ApiRequest request{req.method(), std::string(req.target()), req.body()};
     ApiReply reply = handle_request(service_, request);
-    if (reply.logs) return stream_logs(ctx, *reply.logs);
-    if (reply.events) return stream_events(ctx, *reply.events);
+    if (reply.logs || reply.events) {
+      // Streams may not take the slots kept for plain requests.
+      if (streams_.fetch_add(1) >= options_.max_streams) {
+        streams_.fetch_sub(1);
+        write_reply(stream,
+                    error_reply(http::status::service_unavailable,
+                                "too many log and event streams (" +
+                                    std::to_string(options_.max_streams) + ")"),
+                    false, options_.write_timeout);
+        return;
+      }
+      struct Release {
+        std::atomic<std::size_t>& n;
+        ~Release() { n.fetch_sub(1); }
+      } release{streams_};
+      if (reply.logs) return stream_logs(ctx, *reply.logs);
+      return stream_events(ctx, *reply.events);
+    }
     bool keep_alive = req.keep_alive() && !stopping_;
     if (!write_reply(stream, reply, keep_alive, options_.write_timeout) || !keep_alive) return;
   }

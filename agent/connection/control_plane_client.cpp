@@ -12,6 +12,7 @@
 
 #include "agent/connection/client_impl.h"
 #include "agent/engine/engine.h"
+#include "common/json_parse.h"
 #include "controlplane/protocol/limits.h"
 #include "controlplane/simagent/verify_host.h"
 
@@ -219,7 +220,7 @@ void ControlPlaneClient::Impl::on_message(const std::string& text, bool binary) 
     f = protocol::parse_frame(text);
   } catch (const protocol::ProtocolError& e) {
     // refSeq when the envelope at least had one.
-    auto j = nlohmann::json::parse(text, nullptr, false);
+    auto j = skiff::parse_json_or_discarded(text);
     std::uint64_t ref = 0;
     if (j.is_object() && j.contains("seq") && j["seq"].is_number_unsigned()) {
       ref = j["seq"].get<std::uint64_t>();

@@ -16,7 +16,8 @@ void StateStore::save(const TaskRecord& task) const {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw SysError("mkdir", dir.string(), ec.value());
-  write_file_atomic(paths_.task_file(task.id), task.to_json().dump(1), 0600);
+  // Compact: indenting makes the file grow with the square of the definition's depth.
+  write_file_atomic(paths_.task_file(task.id), task.to_json().dump(), 0600);
 }
 
 std::vector<TaskRecord> StateStore::load_all(std::vector<std::string>& problems) const {

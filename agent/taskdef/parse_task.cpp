@@ -5,6 +5,7 @@
 
 #include "agent/taskdef/parse_parts.h"
 #include "common/error.h"
+#include "common/json_parse.h"
 
 namespace skiff::agent {
 namespace detail {
@@ -20,31 +21,7 @@ json parse_json(std::string_view text, std::string_view source) {
     throw Error(std::string(source) + ": task definition is " + std::to_string(text.size()) +
                 " bytes, more than the limit of " + std::to_string(kMaxDocumentBytes));
   }
-  try {
-    return json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
-    // Line and column of the byte nlohmann stopped at (1-based).
-    std::size_t line = 1;
-    std::size_t column = 1;
-    const std::size_t stop = std::min<std::size_t>(e.byte == 0 ? 0 : e.byte - 1, text.size());
-    for (std::size_t i = 0; i < stop; ++i) {
-      if (text[i] == '\n') {
-        ++line;
-        column = 1;
-      } else {
-        ++column;
-      }
-    }
-    // nlohmann's text after "parse error at line L, column C: " says what it expected.
-    std::string detail = e.what();
-    const std::size_t colon = detail.find(": ", detail.find("parse error"));
-    if (colon != std::string::npos) detail = detail.substr(colon + 2);
-    throw Error(std::string(source) + ":" + std::to_string(line) + ":" + std::to_string(column) +
-                ": malformed JSON: " + detail);
-  } catch (const json::out_of_range& e) {
-    // A number too large for a double ("1E400"): nlohmann throws out_of_range.406 here.
-    throw Error(std::string(source) + ": malformed JSON: " + e.what());
-  }
+  return skiff::parse_json(text, source, kMaxTaskDefinitionDepth);
 }
 
 NetworkMode parse_network_mode(const json& j, const std::string& path) {
@@ -238,9 +215,23 @@ TaskDefinition parse_task_definition(std::string_view text, std::string_view sou
     throw Error(std::string(source) + ": " + e.what());
   }
   if (!unsupported.empty()) {
+    // Bounded: the warning is logged and kept with the task, and its names are the
+    // sender's keys, of any number and length.
+    constexpr std::size_t kMaxNamed = 16;
+    constexpr std::size_t kMaxNameBytes = 80;
     std::string w = "unsupported fields ignored: ";
-    for (std::size_t i = 0; i < unsupported.size(); ++i) {
-      w += (i == 0 ? "" : ", ") + unsupported[i];
+    for (std::size_t i = 0; i < unsupported.size() && i < kMaxNamed; ++i) {
+      const std::string& name = unsupported[i];
+      std::size_t cut = std::min(name.size(), kMaxNameBytes);
+      // Never split a UTF-8 sequence: the warning is dumped as JSON later.
+      while (cut < name.size() && cut > 0 &&
+             (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) {
+        --cut;
+      }
+      w += (i == 0 ? "" : ", ") + name.substr(0, cut) + (cut < name.size() ? "..." : "");
+    }
+    if (unsupported.size() > kMaxNamed) {
+      w += " and " + std::to_string(unsupported.size() - kMaxNamed) + " more";
     }
     task.warnings.push_back(std::move(w));
   }

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <ctime>
 
+#include "common/json_parse.h"
+
 namespace skiff::protocol {
 namespace {
 
@@ -207,7 +209,11 @@ json to_json(const ContainerState& c) {
 }
 
 Frame parse_frame(std::string_view text) {
-  json j = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  if (skiff::json_depth_violation(text, skiff::kMaxJsonDepth) != std::string_view::npos) {
+    throw ProtocolError("bad_json",
+                        fmt::format("frame is nested deeper than {} levels", skiff::kMaxJsonDepth));
+  }
+  json j = skiff::parse_json_or_discarded(text);
   if (j.is_discarded()) throw ProtocolError("bad_json", "frame is not valid JSON");
   if (!j.is_object()) throw ProtocolError("bad_json", "frame is not a JSON object");
   return parse_frame_json(j);

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/json_parse.h"
 #include "controlplane/protocol/limits.h"
 
 namespace skiff::cp {
@@ -84,7 +85,7 @@ void AgentSession::handle_text(const std::string& text) {
   } catch (const protocol::ProtocolError& e) {
     // Name the seq if the frame had a readable one.
     std::uint64_t ref = 0;
-    auto j = nlohmann::json::parse(text, nullptr, false);
+    auto j = skiff::parse_json_or_discarded(text);
     if (j.is_object() && j.contains("seq") && j["seq"].is_number_unsigned()) {
       ref = j["seq"].get<std::uint64_t>();
     }

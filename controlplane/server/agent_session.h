@@ -15,6 +15,8 @@ namespace skiff::cp {
 struct SessionOptions {
   std::chrono::milliseconds heartbeat{10'000};
   std::chrono::milliseconds idle_timeout{30'000};
+  // Connections not yet authenticated (TLS handshakes, first requests) held at once.
+  std::size_t max_unauthenticated = 256;
 };
 
 class AgentSession : public AgentLink, public std::enable_shared_from_this<AgentSession> {

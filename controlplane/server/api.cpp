@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "common/json_parse.h"
 #include "controlplane/protocol/json_reader.h"
 #include "controlplane/protocol/limits.h"
 
@@ -41,7 +42,11 @@ std::string query_param(std::string_view query, const std::string& key) {
 
 json parse_body(const std::string& body) {
   if (body.empty()) return json::object();
-  auto j = json::parse(body, nullptr, false);
+  if (skiff::json_depth_violation(body, skiff::kMaxJsonDepth) != std::string::npos) {
+    throw ApiError(400, "bad_request",
+                   "body: nested deeper than " + std::to_string(skiff::kMaxJsonDepth) + " levels");
+  }
+  auto j = skiff::parse_json_or_discarded(body);
   if (j.is_discarded()) throw ApiError(400, "bad_request", "body: not valid JSON");
   return j;
 }
@@ -124,7 +129,10 @@ HttpReply route(Controller& c, const HttpCall& call) {
 }
 
 HttpReply do_register(Controller& c, const HttpCall& call) {
-  if (call.method != "POST") throw ApiError(405, "method_not_allowed", "use POST /v1/register");
+  if (call.method != "POST") {
+    return {405, json{{"error", "method_not_allowed"}, {"message", "use POST /v1/register"}},
+            "POST"};
+  }
   if (call.body.size() > protocol::kMaxRegisterBodyBytes) {
     throw ApiError(413, "too_large", "body: over 64 KiB");
   }
@@ -144,11 +152,24 @@ HttpReply handle_http(Controller& controller, const std::string& admin_token,
                       const HttpCall& call) {
   try {
     if (call.target == "/v1/register") return do_register(controller, call);
-    if (call.target == "/v1/health") return {200, json{{"status", "ok"}}};
+    if (call.target == "/v1/health") {
+      if (call.method == "GET") return {200, json{{"status", "ok"}}};
+      return {405,
+              json{{"error", "method_not_allowed"},
+                   {"message", call.method + " is not allowed on /v1/health"}},
+              "GET"};
+    }
     if (!admin_ok(call.authorization, admin_token)) {
       throw ApiError(401, "unauthorized", "Authorization: Bearer admin token required");
     }
-    return route(controller, call);
+    HttpReply reply;
+    try {
+      reply = route(controller, call);
+    } catch (const ApiError& e) {
+      reply = {static_cast<unsigned>(e.status()), json{{"error", e.code()}, {"message", e.what()}}};
+    }
+    reply.authenticated = true;
+    return reply;
   } catch (const ApiError& e) {
     return {static_cast<unsigned>(e.status()), json{{"error", e.code()}, {"message", e.what()}}};
   } catch (const std::exception& e) {

@@ -12,6 +12,8 @@ namespace skiff::cp {
 struct HttpReply {
   unsigned status = 200;
   nlohmann::json body;
+  std::string allow;           // the Allow header of a 405
+  bool authenticated = false;  // the request carried the admin token
 };
 
 struct HttpCall {

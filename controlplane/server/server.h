@@ -6,6 +6,7 @@
 #include <string>
 
 #include "controlplane/server/agent_session.h"
+#include "controlplane/server/conn_gate.h"
 #include "controlplane/server/controller.h"
 #include "controlplane/server/net.h"
 
@@ -22,6 +23,7 @@ class Server {
 
  private:
   void do_accept();
+  void on_accept_failed(const beast::error_code& ec);
   void schedule_tick();
 
   net::io_context& ioc_;
@@ -31,6 +33,10 @@ class Server {
   std::string admin_token_;
   SessionOptions session_options_;
   net::steady_timer tick_;
+  net::steady_timer accept_retry_;
+  std::chrono::milliseconds accept_backoff_{0};
+  std::shared_ptr<UnauthenticatedSet> unauthenticated_;
+  LogLimiter accept_log_;
   bool stopped_ = false;
 };
 

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "common/error.h"
+#include "common/json_parse.h"
 #ifdef SKIFF_CP_AGENT_TASKDEF
 #include "agent/taskdef/task_definition.h"
 #endif
@@ -46,6 +47,11 @@ bool valid_family(const std::string& f) {
 
 TaskDef parse_task_definition(const nlohmann::json& j) {
   if (!j.is_object()) throw Error("task definition: expected a JSON object");
+  // What the agent would refuse is neither stored nor forwarded.
+  if (json_depth_violation(j.dump(), kMaxTaskDefinitionDepth) != std::string::npos) {
+    throw Error(
+        fmt::format("task definition: nested deeper than {} levels", kMaxTaskDefinitionDepth));
+  }
   if (!j.contains("family") || !j["family"].is_string()) throw Error("family: missing");
   TaskDef td;
   td.family = j["family"].get<std::string>();

@@ -10,6 +10,7 @@
 #include <boost/beast/ssl.hpp>
 
 #include "common/error.h"
+#include "common/json_parse.h"
 #include "controlplane/simagent/verify_host.h"
 
 namespace skiff::sim {
@@ -65,7 +66,7 @@ HttpsResult HttpsClient::request_raw(const std::string& method, const std::strin
   HttpsResult r;
   r.status = parser.get().result_int();
   r.raw = parser.get().body();
-  r.body = nlohmann::json::parse(r.raw, nullptr, false);
+  r.body = skiff::parse_json_or_discarded(r.raw);  // the agent registers through this
   if (r.body.is_discarded()) r.body = nullptr;
   return r;
 }

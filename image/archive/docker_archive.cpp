@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "common/error.h"
+#include "common/json_parse.h"
 #include "image/snapshots/chain_id.h"
 #include "image/unpack/archive_handle.h"
 #include "image/unpack/unpack.h"
@@ -198,7 +199,7 @@ std::vector<ArchiveImage> import_docker_archive(ContentStore& store, const fs::p
   Scan s = scan(tar, true);
   std::string where = tar.string() + ": manifest.json";
   if (!s.manifest_json) throw Error(tar.string() + ": no manifest.json: not a docker-archive");
-  json doc = json::parse(*s.manifest_json, nullptr, false);
+  json doc = skiff::parse_json_or_discarded(*s.manifest_json);
   if (doc.is_discarded() || !doc.is_array() || doc.empty()) {
     throw Error(where + ": expected a non-empty JSON array");
   }
@@ -282,7 +283,7 @@ std::vector<ArchiveImage> import_docker_archive(ContentStore& store, const fs::p
     const PlannedImage& p = plan[i];
     std::string at = fmt::format("{}: [{}]", where, i);
     const EntryInfo& cfg = *needed.at(p.config_name);
-    json config = json::parse(small.at(p.config_name), nullptr, false);
+    json config = skiff::parse_json_or_discarded(small.at(p.config_name));
     if (config.is_discarded() || !config.is_object())
       throw Error(fmt::format("{}.Config: {} is not a JSON object", at, p.config_name));
     std::vector<Digest> diffs = diff_ids_of(config, at + ".Config " + p.config_name);

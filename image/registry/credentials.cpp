@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "common/file_io.h"
+#include "common/json_parse.h"
 #include "image/registry/reference.h"
 
 namespace skiff::image {
@@ -63,7 +64,7 @@ std::optional<Credentials> credentials_from_file(const fs::path& file, std::stri
   std::error_code ec;
   if (!fs::exists(file, ec)) return std::nullopt;
   std::string text = read_file(file);
-  json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  json doc = skiff::parse_json_or_discarded(text);
   if (doc.is_discarded() || !doc.is_object()) {
     throw Error(fmt::format("{}: not a JSON object", file.string()));
   }

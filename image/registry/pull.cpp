@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "common/json_parse.h"
 #include "image/registry/blob_fetch.h"
 #include "image/registry/credentials.h"
 #include "image/registry/platform.h"
@@ -163,7 +164,7 @@ Document get_by_digest(RegistryClient& client, ContentStore& store, const Descri
 // The document's own mediaType, else the Content-Type, else (for a stored document
 // without either: OCI makes the field optional) what its shape says.
 std::string declared_type(const std::string& body, const std::string& header_type) {
-  auto doc = nlohmann::json::parse(body, nullptr, false);
+  auto doc = skiff::parse_json_or_discarded(body);
   if (!doc.is_object()) return header_type;
   if (doc.contains("mediaType") && doc["mediaType"].is_string()) {
     return doc["mediaType"].get<std::string>();

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/json_parse.h"
 #include "image/registry/challenge.h"
 #include "image/registry/reference.h"
 #include "image/store/oci_types.h"
@@ -28,7 +29,7 @@ std::string explain(HttpSession& session) {
   } catch (const Error&) {
     return {};
   }
-  auto doc = nlohmann::json::parse(body, nullptr, false);
+  auto doc = skiff::parse_json_or_discarded(body);
   std::string out;
   if (doc.is_object() && doc.contains("errors") && doc["errors"].is_array()) {
     for (const auto& e : doc["errors"]) {
@@ -154,7 +155,7 @@ bool RegistryClient::authenticate(const HttpResponse& r, const std::string& sent
           tr.status, tr.status >= 500 || tr.status == 429);
     }
     std::string body = session.read_body_all(kMaxTokenBody, "token response from " + token_origin);
-    auto doc = nlohmann::json::parse(body, nullptr, false);
+    auto doc = skiff::parse_json_or_discarded(body);
     std::string token;
     for (const char* key : {"token", "access_token"}) {
       if (doc.is_object() && doc.contains(key) && doc[key].is_string()) {

@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "common/error.h"
+#include "common/json_parse.h"
 #include "image/registry/reference.h"
 #include "image/service/platform.h"
 #include "image/snapshots/snapshotter.h"
@@ -142,7 +143,7 @@ ResolvedImage Images::resolve(std::string_view ref) const {
   Manifest manifest =
       parse_manifest(store_.read_small(desc.digest, kMaxManifestSize), where, desc.media_type);
   json config =
-      json::parse(store_.read_small(manifest.config.digest, kMaxManifestSize), nullptr, false);
+      skiff::parse_json_or_discarded(store_.read_small(manifest.config.digest, kMaxManifestSize));
   if (config.is_discarded() || !config.is_object()) {
     throw Error(fmt::format("image \"{}\": config {}: not a JSON object", name,
                             manifest.config.digest.str()));

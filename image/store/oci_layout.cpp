@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "common/error.h"
+#include "common/json_parse.h"
 #include "common/unique_fd.h"
 
 namespace skiff::image {
@@ -96,7 +97,7 @@ void check_layout_marker(const fs::path& dir) {
     throw Error(
         fmt::format("{}: missing: {} is not an OCI image layout", marker.string(), dir.string()));
   }
-  json doc = json::parse(read_document_file(marker), nullptr, false);
+  json doc = skiff::parse_json_or_discarded(read_document_file(marker));
   if (doc.is_discarded() || !doc.is_object()) {
     throw Error(fmt::format("{}: not a JSON object", marker.string()));
   }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "common/json_parse.h"
 
 namespace skiff::image {
 
@@ -49,7 +50,7 @@ std::string optional_string(const json& obj, std::string_view where, const std::
 }
 
 json parse_object(std::string_view body, std::string_view where) {
-  json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  json doc = skiff::parse_json_or_discarded(body);
   if (doc.is_discarded()) fail(where, "", "not valid JSON");
   if (!doc.is_object()) fail(where, "", "must be a JSON object");
   return doc;

@@ -3,6 +3,7 @@
 
 #include "common/error.h"
 #include "common/file_io.h"
+#include "common/json_parse.h"
 #include "runtime/cli/commands.h"
 #include "runtime/lifecycle.h"
 
@@ -13,6 +14,10 @@ namespace {
 nlohmann::json read_resources(const std::string& file) {
   // /proc/self/fd/0, not /dev/stdin: minimal /dev trees lack the symlink.
   std::string text = read_file(file == "-" ? "/proc/self/fd/0" : file);
+  if (json_depth_violation(text, kMaxJsonDepth) != std::string::npos) {
+    throw Error("--resources " + file + ": nested deeper than " + std::to_string(kMaxJsonDepth) +
+                " levels");
+  }
   try {
     return nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {

@@ -1,6 +1,7 @@
 // exec: the runc flags podman and conmon use, over runtime::exec_in_container.
 #include "common/error.h"
 #include "common/file_io.h"
+#include "common/json_parse.h"
 #include "runtime/cli/commands.h"
 #include "runtime/exec.h"
 
@@ -33,6 +34,10 @@ oci::Process build_process(const StateDir& dir, ExecFlags& f, std::vector<std::s
   if (!f.process_file.empty()) {
     std::string text = read_file(f.process_file);
     nlohmann::json j;
+    if (json_depth_violation(text, kMaxJsonDepth) != std::string::npos) {
+      throw Error("--process " + f.process_file + ": nested deeper than " +
+                  std::to_string(kMaxJsonDepth) + " levels");
+    }
     try {
       j = nlohmann::json::parse(text);
     } catch (const nlohmann::json::parse_error& e) {

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "common/file_io.h"
+#include "common/json_parse.h"
 #include "runtime/spec/json_fields.h"
 #include "runtime/spec/parse_parts.h"
 
@@ -117,6 +118,9 @@ Spec parse_spec(const json& config) {
 
 Spec load_spec(const std::filesystem::path& bundle) {
   std::string text = read_file(bundle / "config.json");  // SysError naming the path
+  if (json_depth_violation(text, kMaxJsonDepth) != std::string::npos) {
+    throw SpecError("config.json: nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+  }
   json config;
   try {
     config = json::parse(text);

@@ -35,6 +35,7 @@ class ControlPlane {
   bool alive();
 
   std::uint16_t port() const { return port_; }
+  pid_t pid() const { return pid_; }
   const std::string& host() const { return host_; }
   std::string ca() const { return (dir_ / "data" / "certs" / "ca.pem").string(); }
   const std::filesystem::path& dir() const { return dir_; }

@@ -1,6 +1,7 @@
 // skiff_protocol: hostile frames are refused with errors naming the field; backoff figures.
 #include <gtest/gtest.h>
 
+#include "common/json_parse.h"
 #include "controlplane/protocol/frames.h"
 #include "controlplane/protocol/limits.h"
 
@@ -58,6 +59,37 @@ TEST(ProtocolFrames, ErrorsNameTheField) {
 TEST(ProtocolFrames, DeepNestingDoesNotCrash) {
   std::string deep(100000, '[');
   EXPECT_EQ(refusal(deep).first, "bad_json");
+}
+
+// Issue 12: a balanced Metrics frame 150,000 levels deep (750 KB, under the frame limit)
+// crashed the control plane in nlohmann's recursive copy and dump.
+TEST(ProtocolFrames, DeepBalancedFrameIsRefusedBeforeItIsBuilt) {
+  std::string deep = R"({"type":"Metrics","seq":2,"body":{"at":"x","instance":)";
+  for (int i = 0; i < 150'000; ++i) deep += R"({"a":)";
+  deep += '1';
+  deep.append(150'000, '}');
+  deep += R"(,"tasks":[]}})";
+  ASSERT_LT(deep.size(), skiff::protocol::kMaxFrameBytes);
+  EXPECT_EQ(refusal(deep), std::make_pair(std::string("bad_json"),
+                                          std::string("frame is nested deeper than 64 levels")));
+}
+
+// The deepest task definition the agent and the control plane accept (32 levels) still
+// fits in a Payload frame, so nothing registered is ever refused on the way to an agent.
+TEST(ProtocolFrames, DeepestTaskDefinitionFitsInAPayload) {
+  std::string def = R"({"family":"f","containerDefinitions":[],"x":)";
+  for (int i = 0; i < 31; ++i) def += R"({"a":)";
+  def += '1';
+  def.append(31, '}');
+  def += '}';
+  EXPECT_EQ(skiff::json_depth_violation(def, skiff::kMaxTaskDefinitionDepth), std::string::npos);
+  EXPECT_NE(skiff::json_depth_violation(def, skiff::kMaxTaskDefinitionDepth - 1),
+            std::string::npos);
+  const std::string frame =
+      R"({"type":"Payload","seq":1,"body":{"tasks":[{"taskId":"a","family":"f","revision":1,)"
+      R"("desiredStatus":"RUNNING","desiredSeq":1,"taskDefinition":)" +
+      def + "}]}}";
+  EXPECT_EQ(refusal(frame).first, "accepted");
 }
 
 TEST(ProtocolFrames, RoundTripKeepsEveryField) {

@@ -383,5 +383,76 @@ TEST(ApiServerSocket, TooManyConnectionsGet503) {
   EXPECT_EQ(r.status, 503u);
 }
 
+// Issue 12: a task definition nested 100,000 deep crashed the agent (stack overflow in
+// nlohmann's recursive copy and dump). It is refused before it is built.
+TEST_F(ApiServerTest, DeeplyNestedBodyIsRefused) {
+  std::string deep = R"({"family":"deep","containerDefinitions":[{"name":"a","image":"x"}],"x":)";
+  deep.append(100'000, '[');
+  deep.append(100'000, ']');
+  deep += '}';
+  Reply r = send_request(options.socket_path, V::post, "/v1/tasks", deep);
+  EXPECT_EQ(r.status, 400u);
+  EXPECT_EQ(json::parse(r.body)["error"], "body: nested deeper than 64 levels");
+  std::string stop_body = R"({"reason":)";
+  stop_body.append(100'000, '[');
+  stop_body.append(100'000, ']');
+  stop_body += '}';
+  r = send_request(options.socket_path, V::post, "/v1/tasks/t0/stop", stop_body);
+  EXPECT_EQ(r.status, 400u);
+  EXPECT_EQ(get("/v1/tasks").status, 200u);
+}
+
+TEST(ApiServerDeadlines, SilentConnectionIsClosedAfterTheHeaderTimeout) {
+  TempDir dir;
+  FakeService fake;
+  ApiServerOptions options;
+  options.socket_path = dir.path() / "agent.sock";
+  options.header_timeout = std::chrono::milliseconds(300);
+  ApiServer server(fake, options);
+  server.start();
+  UnixStream silent(connect_unix(options.socket_path));
+  UnixStream slow(connect_unix(options.socket_path));
+  const auto t0 = std::chrono::steady_clock::now();
+  std::string got = raw_exchange(slow, "GET /v1/tasks HTTP/1.1\r\nHost: x\r\n");
+  EXPECT_EQ(got, "");
+  got = raw_exchange(silent, "");
+  EXPECT_EQ(got, "");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
+  // A keep-alive connection gets the same deadline between requests: the reply, then EOF.
+  UnixStream idle(connect_unix(options.socket_path));
+  const auto t1 = std::chrono::steady_clock::now();
+  got = raw_exchange(idle, "GET /v1/metadata HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(got.rfind("HTTP/1.1 200", 0), 0U) << got;
+  EXPECT_EQ(got.find("Connection: close"), std::string::npos) << got;
+  EXPECT_LT(std::chrono::steady_clock::now() - t1, std::chrono::seconds(3));
+}
+
+TEST(ApiServerDeadlines, StreamsCannotTakeTheSlotsKeptForRequests) {
+  TempDir dir;
+  FakeService fake;
+  ApiServerOptions options;
+  options.socket_path = dir.path() / "agent.sock";
+  options.max_connections = 6;
+  options.max_streams = 3;
+  ApiServer server(fake, options);
+  server.start();
+  std::vector<std::unique_ptr<UnixStream>> followers;
+  std::vector<std::string> heads;
+  for (int i = 0; i < 5; ++i) {
+    followers.push_back(std::make_unique<UnixStream>(connect_unix(options.socket_path)));
+    heads.push_back(raw_exchange(
+        *followers.back(), "GET /v1/events?follow=1 HTTP/1.1\r\nHost: x\r\n\r\n", "\r\n\r\n"));
+  }
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(heads[i].rfind("HTTP/1.1 200", 0), 0U) << heads[i];
+  for (int i = 3; i < 5; ++i) EXPECT_EQ(heads[i].rfind("HTTP/1.1 503", 0), 0U) << heads[i];
+  // Every slot full of connections that never send a request: the longest waiting goes.
+  std::vector<std::unique_ptr<UnixStream>> waiting;
+  for (int i = 0; i < 10; ++i) {
+    waiting.push_back(std::make_unique<UnixStream>(connect_unix(options.socket_path)));
+  }
+  EXPECT_EQ(send_request(options.socket_path, V::get, "/v1/tasks").status, 200u);
+  EXPECT_EQ(raw_exchange(*waiting.front(), ""), "");  // closed to make room
+}
+
 }  // namespace
 }  // namespace skiff::agent::test

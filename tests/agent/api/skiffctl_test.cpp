@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 
 #include <atomic>
+#include <deque>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -10,6 +11,7 @@
 #include "agent/api/api_server.h"
 #include "tests/agent/api/fake_service.h"
 #include "tests/agent/api/temp_dir.h"
+#include "tests/agent/api/test_client.h"
 
 namespace skiff::agent::test {
 namespace {
@@ -257,6 +259,52 @@ TEST_F(SkiffctlTest, StatsEventsDrain) {
   r = skiffctl("drain --reason maintenance");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(fake.last_drain_reason(), "maintenance");
+}
+
+// Issue 12: 40 `events --follow` clients, or a reconnecting slowloris, took all 32
+// connection slots and shut `skiffctl ps` out. Both at once here, and ps, stop and drain
+// still get through every time.
+TEST_F(SkiffctlTest, PsStopAndDrainGetThroughFortyFollowersAndASlowloris) {
+  std::vector<std::unique_ptr<UnixStream>> followers;
+  for (int i = 0; i < 40; ++i) {
+    followers.push_back(std::make_unique<UnixStream>(connect_unix(options.socket_path)));
+    std::string head = raw_exchange(
+        *followers.back(), "GET /v1/events?follow=1 HTTP/1.1\r\nHost: x\r\n\r\n", "\r\n\r\n");
+    ASSERT_EQ(head.rfind("HTTP/1.1 200", 0), 0U) << "follower " << i << ": " << head;
+  }
+  std::atomic<bool> done{false};
+  std::atomic<int> opened{0};
+  std::thread slowloris([&] {
+    // Keeps about 200 connections that send half a request header, opening new ones as
+    // fast as it can and dropping the oldest.
+    std::deque<std::unique_ptr<UnixStream>> held;
+    while (!done) {
+      try {
+        auto s = std::make_unique<UnixStream>(connect_unix(options.socket_path));
+        boost::system::error_code ec;
+        const std::string part = "GET /v1/tasks HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+        s->expires_after(std::chrono::milliseconds(50));
+        s->write_some(boost::asio::buffer(part), ec);
+        held.push_back(std::move(s));
+        ++opened;
+      } catch (const std::exception&) {
+      }
+      if (held.size() > 200) held.pop_front();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
+  while (opened < 300) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (int i = 0; i < 5; ++i) {
+    Result r = skiffctl("--json ps");
+    EXPECT_EQ(r.code, 0) << "ps " << i << ": " << r.err;
+    r = skiffctl("stop --reason flood t0");
+    EXPECT_EQ(r.code, 0) << "stop " << i << ": " << r.err;
+    r = skiffctl("drain --reason flood");
+    EXPECT_EQ(r.code, 0) << "drain " << i << ": " << r.err;
+  }
+  done = true;
+  slowloris.join();
+  EXPECT_EQ(fake.last_drain_reason(), "flood");
 }
 
 }  // namespace
