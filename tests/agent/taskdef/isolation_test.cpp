@@ -1,0 +1,380 @@
+// The isolation fields: linuxParameters.devices, privileged, disableNetworking,
+// dockerSecurityOptions and tmpfs defaults, from the definition through container_overrides
+// into a config.json that skiff-runtime's parser takes. Device nodes are the host's own
+// (/dev/null), so nothing here needs root.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "agent/taskdef/host_devices.h"
+#include "agent/taskdef/overrides.h"
+#include "runtime/spec/spec.h"
+#include "tests/agent/taskdef/taskdef_test_util.h"
+
+namespace skiff::agent {
+namespace {
+
+using test::error_of;
+using test::json;
+using test::minimal;
+using ::testing::HasSubstr;
+
+json& c0(json& j) {
+  return j["containerDefinitions"][0];
+}
+
+image::BundleOverrides overrides_of(const json& j, const OverrideContext& ctx = {}) {
+  const TaskDefinition t = test::parse(j);
+  return container_overrides(t, t.containers[0], ctx);
+}
+
+// make_runtime_config over an empty rootfs (numeric user only).
+json config_of(const image::BundleOverrides& o) {
+  const auto rootfs = std::filesystem::temp_directory_path() /
+                      ("skiff-isolation-unit-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(rootfs);
+  json config;
+  try {
+    config = image::make_runtime_config(json::object({{"Cmd", {"app"}}}), o, rootfs);
+  } catch (...) {
+    std::filesystem::remove_all(rootfs);
+    throw;
+  }
+  std::filesystem::remove_all(rootfs);
+  return config;
+}
+
+const json* mount_in(const json& config, const std::string& destination) {
+  for (const json& m : config["mounts"]) {
+    if (m["destination"] == destination) return &m;
+  }
+  return nullptr;
+}
+
+const image::BundleDevice* device_at(const image::BundleOverrides& o, const std::string& path) {
+  for (const auto& d : o.devices) {
+    if (d.path == path) return &d;
+  }
+  return nullptr;
+}
+
+// --- linuxParameters.devices ---------------------------------------------------------
+
+TEST(TaskDefIsolation, DevicesParseWithEcsDefaults) {
+  json j = minimal();
+  c0(j)["linuxParameters"] = {
+      {"devices",
+       {{{"hostPath", "/dev/ttyUSB0"}},
+        {{"hostPath", "/dev/i2c-1"}, {"containerPath", "/dev/i2c"}, {"permissions", {"read"}}},
+        {{"hostPath", "/dev/gpiochip0"}, {"permissions", {"mknod", "write", "read", "write"}}}}}};
+  const TaskDefinition t = test::parse(j);
+  const auto& d = t.containers[0].linux_parameters.devices;
+  ASSERT_EQ(d.size(), 3u);
+  EXPECT_EQ(d[0].container_path, "/dev/ttyUSB0");  // defaults to hostPath
+  EXPECT_EQ(d[0].access, "rwm");                   // no permissions: all three, as Docker
+  EXPECT_EQ(d[1].host_path, "/dev/i2c-1");
+  EXPECT_EQ(d[1].container_path, "/dev/i2c");
+  EXPECT_EQ(d[1].access, "r");
+  EXPECT_EQ(d[2].access, "rwm");                                          // in rwm order, once each
+  c0(j)["linuxParameters"]["devices"][1]["permissions"] = json::array();  // [] as ECS prints it
+  EXPECT_EQ(test::parse(j).containers[0].linux_parameters.devices[1].access, "rwm");
+  EXPECT_TRUE(t.warnings.empty()) << t.warnings[0];
+}
+
+TEST(TaskDefIsolation, DevicesErrorsNameTheField) {
+  const std::string p = "containerDefinitions[0].linuxParameters.devices[0]";
+  auto with = [](json device) {
+    json j = minimal();
+    c0(j)["linuxParameters"] = {{"devices", json::array({std::move(device)})}};
+    return error_of(j);
+  };
+  EXPECT_EQ(with({{"containerPath", "/dev/x"}}), p + ".hostPath: is required");
+  EXPECT_EQ(with({{"hostPath", "dev/ttyUSB0"}}),
+            p + ".hostPath: must be an absolute path, got \"dev/ttyUSB0\"");
+  EXPECT_EQ(with({{"hostPath", "/dev/a"}, {"containerPath", "/dev/../etc/x"}}),
+            p + ".containerPath: must not contain \"..\", got \"/dev/../etc/x\"");
+  EXPECT_EQ(with({{"hostPath", "/dev/a"}, {"permissions", {"read", "exec"}}}),
+            p + ".permissions[1]: must be \"read\", \"write\" or \"mknod\", got \"exec\"");
+  json j = minimal();
+  c0(j)["linuxParameters"] = {{"devices",
+                               {{{"hostPath", "/dev/a"}, {"containerPath", "/dev/x"}},
+                                {{"hostPath", "/dev/b"}, {"containerPath", "/dev/x"}}}}};
+  EXPECT_EQ(error_of(j),
+            "containerDefinitions[0].linuxParameters.devices[1].containerPath: \"/dev/x\" is "
+            "already a device of this container");
+}
+
+TEST(TaskDefIsolation, DeviceBecomesNodeAndRuleFromTheHostNode) {
+  struct stat st {};
+  ASSERT_EQ(::stat("/dev/null", &st), 0);
+  json j = minimal();
+  c0(j)["linuxParameters"] = {{"devices",
+                               {{{"hostPath", "/dev/null"},
+                                 {"containerPath", "/dev/skiffnull"},
+                                 {"permissions", {"read"}}}}}};
+  const image::BundleOverrides o = overrides_of(j);
+  ASSERT_EQ(o.devices.size(), 1u);
+  const image::BundleDevice& d = o.devices[0];
+  EXPECT_EQ(d.path, "/dev/skiffnull");
+  EXPECT_EQ(d.type, 'c');
+  EXPECT_EQ(d.major, 1);
+  EXPECT_EQ(d.minor, 3);
+  EXPECT_EQ(d.file_mode, st.st_mode & 07777);
+  EXPECT_EQ(d.uid, st.st_uid);
+  EXPECT_EQ(d.access, "r");
+
+  const json config = config_of(o);
+  EXPECT_EQ(config["linux"]["devices"], (json{{{"path", "/dev/skiffnull"},
+                                               {"type", "c"},
+                                               {"major", 1},
+                                               {"minor", 3},
+                                               {"fileMode", st.st_mode & 07777},
+                                               {"uid", st.st_uid},
+                                               {"gid", st.st_gid}}}));
+  // Deny all, then exactly what permissions say.
+  EXPECT_EQ(config["linux"]["resources"]["devices"],
+            (json{{{"allow", false}, {"access", "rwm"}},
+                  {{"allow", true}, {"type", "c"}, {"major", 1}, {"minor", 3}, {"access", "r"}}}));
+  const oci::Spec spec = oci::parse_spec(config);
+  ASSERT_EQ(spec.linux_config.devices.size(), 1u);
+  EXPECT_EQ(spec.linux_config.devices[0].path, "/dev/skiffnull");
+  ASSERT_EQ(spec.linux_config.device_rules.size(), 2u);
+  EXPECT_EQ(spec.linux_config.device_rules[1].access, "r");
+}
+
+TEST(TaskDefIsolation, MissingOrNonDeviceHostPathIsAnErrorNamingFieldAndPath) {
+  json j = minimal();
+  c0(j)["linuxParameters"] = {{"devices", {{{"hostPath", "/dev/null"}}}}};
+  j["containerDefinitions"].push_back(
+      {{"name", "second"},
+       {"image", "busybox"},
+       {"memory", 8},
+       {"linuxParameters",
+        {{"devices",
+          {{{"hostPath", "/dev/null"}}, {{"hostPath", "/dev/skiff-isolation-no-such-tty"}}}}}}});
+  const TaskDefinition t = test::parse(j);
+  try {
+    container_overrides(t, t.containers[1], {});
+    FAIL() << "a missing host device was accepted";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("containerDefinitions[1].linuxParameters.devices[1].hostPath: "
+                                    "host device \"/dev/skiff-isolation-no-such-tty\": No such "
+                                    "file or directory"));
+  }
+  const auto file = std::filesystem::temp_directory_path() /
+                    ("skiff-isolation-regular-" + std::to_string(::getpid()));
+  std::ofstream(file) << "not a device";
+  json k = minimal();
+  c0(k)["linuxParameters"] = {{"devices", {{{"hostPath", file.string()}}}}};
+  const TaskDefinition u = test::parse(k);
+  std::string message = "(no error)";
+  try {
+    container_overrides(u, u.containers[0], {});
+  } catch (const Error& e) {
+    message = e.what();
+  }
+  std::filesystem::remove(file);
+  EXPECT_EQ(message, "containerDefinitions[0].linuxParameters.devices[0].hostPath: \"" +
+                         file.string() + "\" is a regular file, not a character or block device");
+}
+
+TEST(TaskDefIsolation, BundleRefusesMalformedDevices) {
+  image::BundleOverrides o;
+  o.devices.push_back({.path = "/dev/x", .type = 'c', .major = 1, .minor = 3, .access = "rx"});
+  try {
+    config_of(o);
+    FAIL() << "access \"rx\" accepted";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("overrides.devices[0].access: must be a subset of \"rwm\""));
+  }
+}
+
+// --- privileged ------------------------------------------------------------------------
+
+TEST(TaskDefIsolation, PrivilegedIsParsedAndWarnedInTheTaskStatus) {
+  json j = minimal();
+  c0(j)["privileged"] = true;
+  j["containerDefinitions"].push_back({{"name", "plain"}, {"image", "busybox"}, {"memory", 8}});
+  j["containerDefinitions"][1]["privileged"] = false;  // false says nothing: no warning
+  const TaskDefinition t = test::parse(j);
+  EXPECT_TRUE(t.containers[0].privileged);
+  EXPECT_FALSE(t.containers[1].privileged);
+  ASSERT_EQ(t.warnings.size(), 1u);
+  EXPECT_THAT(t.warnings[0], HasSubstr("containerDefinitions[0].privileged: the container runs "
+                                       "privileged"));
+}
+
+TEST(TaskDefIsolation, PrivilegedIsDockersPrivileged) {
+  json j = minimal();
+  c0(j)["privileged"] = true;
+  c0(j)["linuxParameters"] = {{"capabilities", {{"drop", {"SYS_TIME"}}}}};
+  const image::BundleOverrides o = overrides_of(j);
+  EXPECT_TRUE(o.privileged);
+  // Every host node, /dev/null among them, at its own path; the host's ptys are not.
+  EXPECT_NE(device_at(o, "/dev/null"), nullptr);
+  EXPECT_TRUE(std::none_of(o.devices.begin(), o.devices.end(), [](const image::BundleDevice& d) {
+    return d.path.starts_with("/dev/pts/") || d.path == "/dev/console";
+  }));
+
+  const json config = config_of(o);
+  const json& caps = config["process"]["capabilities"]["effective"];
+  EXPECT_EQ(caps.size(), oci::all_capability_names().size() - 1);  // all but the dropped one
+  EXPECT_EQ(std::count(caps.begin(), caps.end(), "CAP_SYS_ADMIN"), 1);
+  EXPECT_EQ(std::count(caps.begin(), caps.end(), "CAP_SYS_TIME"), 0);
+  EXPECT_FALSE(config["linux"].contains("seccomp"));
+  EXPECT_FALSE(config["linux"].contains("maskedPaths"));
+  EXPECT_FALSE(config["linux"].contains("readonlyPaths"));
+  EXPECT_EQ(config["linux"]["resources"]["devices"][1], (json{{"allow", true}, {"access", "rwm"}}));
+  for (const char* dest : {"/sys", "/sys/fs/cgroup"}) {
+    const json* m = mount_in(config, dest);
+    ASSERT_NE(m, nullptr) << dest;
+    EXPECT_EQ(std::count((*m)["options"].begin(), (*m)["options"].end(), "rw"), 1) << dest;
+    EXPECT_EQ(std::count((*m)["options"].begin(), (*m)["options"].end(), "ro"), 0) << dest;
+  }
+  EXPECT_NO_THROW(oci::parse_spec(config));
+
+  // The same container unprivileged keeps every default.
+  c0(j).erase("privileged");
+  const json plain = config_of(overrides_of(j));
+  EXPECT_TRUE(plain["linux"].contains("seccomp"));
+  EXPECT_TRUE(plain["linux"].contains("maskedPaths"));
+  EXPECT_FALSE(plain["linux"].contains("devices"));
+  EXPECT_EQ(plain["linux"]["resources"]["devices"].size(), 1u);
+  EXPECT_EQ(std::count((*mount_in(plain, "/sys"))["options"].begin(),
+                       (*mount_in(plain, "/sys"))["options"].end(), "ro"),
+            1);
+}
+
+TEST(TaskDefIsolation, HostDevicesListsNodesNotLinksOrPtys) {
+  const std::vector<image::BundleDevice> all = all_host_devices();
+  ASSERT_FALSE(all.empty());
+  struct stat st {};
+  for (const auto& d : all) {
+    EXPECT_TRUE(d.path.starts_with("/dev/")) << d.path;
+    ASSERT_EQ(::lstat(d.path.c_str(), &st), 0) << d.path;
+    EXPECT_TRUE(S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) << d.path;
+    EXPECT_EQ(d.major, static_cast<std::int64_t>(major(st.st_rdev))) << d.path;
+    EXPECT_EQ(d.type, S_ISBLK(st.st_mode) ? 'b' : 'c') << d.path;
+  }
+  // /dev/stdin and /dev/fd are links on every Linux host.
+  EXPECT_EQ(std::count_if(all.begin(), all.end(),
+                          [](const image::BundleDevice& d) {
+                            return d.path == "/dev/stdin" || d.path.starts_with("/dev/fd/");
+                          }),
+            0);
+}
+
+TEST(TaskDefIsolation, PrivilegedWithAMappedDeviceKeepsTheMappingsPermissions) {
+  json j = minimal();
+  c0(j)["privileged"] = true;
+  c0(j)["linuxParameters"] = {
+      {"devices", {{{"hostPath", "/dev/null"}, {"permissions", {"read", "write"}}}}}};
+  const image::BundleOverrides o = overrides_of(j);
+  EXPECT_EQ(std::count_if(o.devices.begin(), o.devices.end(),
+                          [](const image::BundleDevice& d) { return d.path == "/dev/null"; }),
+            1);
+  EXPECT_EQ(device_at(o, "/dev/null")->access, "rw");
+}
+
+// --- disableNetworking -------------------------------------------------------------------
+
+TEST(TaskDefIsolation, DisableNetworkingGetsItsOwnNamespaceEvenInHostMode) {
+  json j = minimal();  // networkMode host
+  c0(j)["disableNetworking"] = true;
+  OverrideContext ctx;
+  ctx.loopback_ns_path = "/run/skiff/netns/t1-app";
+  const image::BundleOverrides o = overrides_of(j, ctx);
+  EXPECT_TRUE(o.host_namespaces.empty());
+  EXPECT_EQ(o.network_ns_path, "/run/skiff/netns/t1-app");
+  const json config = config_of(o);
+  int network = 0;
+  for (const json& ns : config["linux"]["namespaces"]) {
+    if (ns["type"] == "network") {
+      ++network;
+      EXPECT_EQ(ns["path"], "/run/skiff/netns/t1-app");
+    }
+  }
+  EXPECT_EQ(network, 1);
+
+  // The control: without it, host mode shares the host's namespace.
+  c0(j).erase("disableNetworking");
+  EXPECT_EQ(overrides_of(j, ctx).host_namespaces, std::vector<std::string>{"network"});
+}
+
+TEST(TaskDefIsolation, DisableNetworkingRefusesPortMappings) {
+  json j = minimal();
+  c0(j)["disableNetworking"] = true;
+  c0(j)["portMappings"] = {{{"containerPort", 8080}}};
+  EXPECT_EQ(error_of(j),
+            "containerDefinitions[0].portMappings: port mappings need a network; "
+            "disableNetworking leaves the container none");
+}
+
+// --- dockerSecurityOptions ---------------------------------------------------------------
+
+TEST(TaskDefIsolation, NoNewPrivilegesMapsToTheProcess) {
+  for (const char* spelling : {"no-new-privileges", "no-new-privileges:true"}) {
+    json j = minimal();
+    c0(j)["dockerSecurityOptions"] = {spelling};
+    const TaskDefinition t = test::parse(j);
+    EXPECT_TRUE(t.containers[0].no_new_privileges) << spelling;
+    const image::BundleOverrides o = container_overrides(t, t.containers[0], {});
+    EXPECT_EQ(o.no_new_privileges, std::optional<bool>(true)) << spelling;
+    EXPECT_EQ(config_of(o)["process"]["noNewPrivileges"], true) << spelling;
+  }
+  // Unset, the bundle keeps its own default.
+  EXPECT_FALSE(overrides_of(minimal()).no_new_privileges.has_value());
+}
+
+TEST(TaskDefIsolation, OtherSecurityOptionsAreRefusedNamingTheItem) {
+  for (const char* option : {"apparmor:docker-default", "label:type:svirt_apache_t",
+                             "seccomp:unconfined", "no-new-privileges:false", "credentialspec:x"}) {
+    json j = minimal();
+    c0(j)["dockerSecurityOptions"] = {"no-new-privileges", option};
+    EXPECT_THAT(error_of(j),
+                HasSubstr(std::string("containerDefinitions[0].dockerSecurityOptions[1]: \"") +
+                          option + "\" is not supported"))
+        << option;
+  }
+  json j = minimal();
+  c0(j)["dockerSecurityOptions"] = json::array();  // empty says nothing
+  EXPECT_EQ(error_of(j), "(no error)");
+}
+
+// --- tmpfs ---------------------------------------------------------------------------------
+
+TEST(TaskDefIsolation, TmpfsGetsDockersDefaultsUnlessTheDefinitionSaysOtherwise) {
+  json j = minimal();
+  c0(j)["linuxParameters"] = {
+      {"tmpfs",
+       {{{"containerPath", "/scratch"}, {"size", 8}},
+        {{"containerPath", "/jit"}, {"size", 8}, {"mountOptions", {"exec", "nosuid"}}}}}};
+  const image::BundleOverrides o = overrides_of(j);
+  ASSERT_EQ(o.mounts.size(), 2u);
+  EXPECT_EQ(o.mounts[0].options,
+            (std::vector<std::string>{"nosuid", "nodev", "noexec", "size=8m"}));
+  EXPECT_EQ(o.mounts[1].options, (std::vector<std::string>{"nodev", "exec", "nosuid", "size=8m"}));
+  // /dev/shm keeps them too, with or without sharedMemorySize.
+  const json config = config_of(o);
+  const json* shm = mount_in(config, "/dev/shm");
+  ASSERT_NE(shm, nullptr);
+  for (const char* opt : {"nosuid", "nodev", "noexec", "mode=1777"}) {
+    EXPECT_EQ(std::count((*shm)["options"].begin(), (*shm)["options"].end(), opt), 1) << opt;
+  }
+  c0(j)["linuxParameters"] = {{"sharedMemorySize", 32}};
+  const json sized_config = config_of(overrides_of(j));
+  const json* sized = mount_in(sized_config, "/dev/shm");
+  ASSERT_NE(sized, nullptr);
+  for (const char* opt : {"nosuid", "nodev", "noexec", "mode=1777", "size=32m"}) {
+    EXPECT_EQ(std::count((*sized)["options"].begin(), (*sized)["options"].end(), opt), 1) << opt;
+  }
+}
+
+}  // namespace
+}  // namespace skiff::agent
