@@ -41,7 +41,7 @@ class AgentIsolation : public ::testing::Test {
   void TearDown() override {
     agent_.reset();
     std::error_code ec;
-    std::filesystem::remove_all(root_ / "nodes", ec);
+    std::filesystem::remove_all(root_, ec);  // the agent tree is already gone
   }
   Agent& agent() { return *agent_; }
 
