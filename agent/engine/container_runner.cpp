@@ -8,6 +8,7 @@
 #include <cctype>
 #include <system_error>
 
+#include "agent/engine/loopback_netns.h"
 #include "agent/taskdef/overrides.h"
 #include "common/atomic_file.h"
 #include "common/error.h"
@@ -154,6 +155,8 @@ void ContainerRunner::create_and_start(const TaskRecord& task, const TaskDefinit
       ctx.ipc_ns_path = "/proc/" + std::to_string(other.pid) + "/ns/ipc";
     }
   }
+  // Made inside the try below, so that a failure after it unmounts it (cleanup).
+  if (cd.disable_networking) ctx.loopback_ns_path = config_.paths.netns_file(task.id, c.name);
   auto overrides = container_overrides(def, cd, ctx);
   if (cd.linux_parameters.init_process_enabled) {
     if (config_.init_binary.empty()) {
@@ -176,6 +179,7 @@ void ContainerRunner::create_and_start(const TaskRecord& task, const TaskDefinit
   auto shim_dir = config_.paths.shim_dir(task.id, c.name);
   make_dirs(bundle.parent_path());
   try {
+    if (!ctx.loopback_ns_path.empty()) create_loopback_netns(ctx.loopback_ns_path);
     images_.create_bundle(c.image, bundle, overrides, c.runtime_id);
     ShimConfig shim;
     shim.id = c.runtime_id;
@@ -247,6 +251,8 @@ void ContainerRunner::cleanup(const TaskRecord& task, const ContainerRecord& c) 
   }
   best_effort("remove bundle", c.runtime_id,
               [&] { images_.remove_bundle(config_.paths.bundle_dir(task.id, c.name)); });
+  best_effort("remove network namespace", c.runtime_id,
+              [&] { remove_netns(config_.paths.netns_file(task.id, c.name)); });
   best_effort("remove shim state", c.runtime_id, [&] {
     std::error_code ec;
     fs::remove_all(config_.paths.shim_dir(task.id, c.name), ec);

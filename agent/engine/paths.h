@@ -14,6 +14,7 @@
 //               └── bundle/              config.json + rootfs (overlay mount)
 //   RUN (/run/skiff)                     tmpfs: gone at reboot, like the containers
 //   ├── agent.sock                       local API (root only)
+//   ├── netns/<task-id>-<container>      disableNetworking: its namespace, bind-mounted
 //   └── runtime/                         skiff-runtime --root
 //   LOGS (/var/log/skiff)
 //   └── tasks/<task-id>/<container>.log  CRI-format lines, rotated by skiff-shim
@@ -53,6 +54,9 @@ struct Paths {
   }
   std::filesystem::path api_socket() const { return run / "agent.sock"; }
   std::filesystem::path runtime_root() const { return run / "runtime"; }
+  std::filesystem::path netns_file(const std::string& task, const std::string& name) const {
+    return run / "netns" / (task + "-" + name);
+  }
   std::filesystem::path log_file(const std::string& task, const std::string& name) const {
     return logs / "tasks" / task / (name + ".log");
   }

@@ -6,6 +6,7 @@
 #include <limits>
 #include <set>
 
+#include "agent/taskdef/host_devices.h"
 #include "common/error.h"
 #include "common/rlimit_names.h"
 
@@ -52,8 +53,19 @@ void add_volumes_from(const TaskDefinition& task, const ContainerDefinition& c,
   }
 }
 
+bool has_option(const std::vector<std::string>& options, const std::string& o) {
+  return std::find(options.begin(), options.end(), o) != options.end();
+}
+
 image::BundleMount tmpfs_mount(const Tmpfs& t) {
   image::BundleMount m{.destination = t.container_path, .source = "tmpfs", .type = "tmpfs"};
+  // Docker's defaults, unless the definition says either way.
+  for (const char* flag : {"suid", "dev", "exec"}) {
+    const std::string no = std::string("no") + flag;
+    if (!has_option(t.mount_options, flag) && !has_option(t.mount_options, no)) {
+      m.options.push_back(no);
+    }
+  }
   for (const std::string& o : t.mount_options) {
     // ro/rw travel in `readonly`; "defaults" means nothing beyond them.
     if (o == "ro") {
@@ -94,6 +106,31 @@ std::vector<image::BundleMount> make_mounts(const TaskDefinition& task,
   return mounts;
 }
 
+// "containerDefinitions[2]", for errors found at bundle time.
+std::string container_field(const TaskDefinition& task, const ContainerDefinition& c) {
+  for (std::size_t i = 0; i < task.containers.size(); ++i) {
+    if (task.containers[i].name == c.name) return "containerDefinitions[" + std::to_string(i) + "]";
+  }
+  return "containerDefinitions[" + c.name + "]";
+}
+
+// privileged: every host node; then linuxParameters.devices, which win on the same path.
+std::vector<image::BundleDevice> make_devices(const TaskDefinition& task,
+                                              const ContainerDefinition& c) {
+  std::vector<image::BundleDevice> out;
+  if (c.privileged) out = all_host_devices();
+  const auto& mapped = c.linux_parameters.devices;
+  for (std::size_t k = 0; k < mapped.size(); ++k) {
+    const std::string field =
+        container_field(task, c) + ".linuxParameters.devices[" + std::to_string(k) + "].hostPath";
+    image::BundleDevice d =
+        host_device(mapped[k].host_path, mapped[k].container_path, mapped[k].access, field);
+    std::erase_if(out, [&](const image::BundleDevice& e) { return e.path == d.path; });
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
 std::uint64_t rlimit_value(std::int64_t v) {
   return v == kUlimitUnlimited ? kUnlimitedRlimit : static_cast<std::uint64_t>(v);
 }
@@ -113,6 +150,9 @@ image::BundleOverrides container_overrides(const TaskDefinition& task, const Con
   o.readonly_rootfs = c.readonly_root_filesystem;
   o.cap_add = c.linux_parameters.cap_add;
   o.cap_drop = c.linux_parameters.cap_drop;
+  o.privileged = c.privileged;
+  if (c.no_new_privileges) o.no_new_privileges = true;
+  o.devices = make_devices(task, c);
   o.mounts = make_mounts(task, c, context);
 
   const cgroups::Resources r = container_resources(c);
@@ -121,7 +161,9 @@ image::BundleOverrides container_overrides(const TaskDefinition& task, const Con
   o.cpu_shares = r.cpu_shares;
   o.cgroups_path = context.cgroups_path;
 
-  if (task.network_mode == NetworkMode::Host) {
+  if (c.disable_networking) {
+    o.network_ns_path = context.loopback_ns_path;  // even in host mode: no network at all
+  } else if (task.network_mode == NetworkMode::Host) {
     o.host_namespaces.push_back("network");
   } else {
     o.network_ns_path = context.network_ns_path;

@@ -24,6 +24,9 @@ struct OverrideContext {
   std::string cgroups_path;  // the container's cgroup, beneath the task's
   // networkMode "none": the task's network namespace (empty: a new one per container).
   std::string network_ns_path;
+  // disableNetworking: the container's own namespace with loopback up, made by the engine
+  // (empty: a new one whose loopback stays down).
+  std::string loopback_ns_path;
   // pidMode/ipcMode "task": the namespaces of the task's first container (empty: this
   // container is the first and gets new ones).
   std::string pid_ns_path;
@@ -33,6 +36,7 @@ struct OverrideContext {
 // Everything the container definition says about its process, mounts, limits and
 // namespaces. linuxParameters.initProcessEnabled is not in BundleOverrides: the engine
 // puts its init in front of the arguments. Throws skiff::Error naming the field.
+// Reads the host: linuxParameters.devices and privileged stat the host's device nodes.
 image::BundleOverrides container_overrides(const TaskDefinition& task,
                                            const ContainerDefinition& container,
                                            const OverrideContext& context);

@@ -240,6 +240,75 @@ std::vector<Tmpfs> parse_tmpfs(const json& j, const std::string& path, Unsupport
   return out;
 }
 
+// ECS's permissions as a device cgroup access string; absent or [] means all three, as the
+// ECS agent hands Docker an empty string there and Docker reads that as "rwm".
+std::string device_access(const json& j, const std::string& path) {
+  const std::vector<std::string> names = as_string_list(j, path);
+  if (names.empty()) return "rwm";
+  std::string access;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    char letter = 0;
+    if (names[i] == "read") letter = 'r';
+    if (names[i] == "write") letter = 'w';
+    if (names[i] == "mknod") letter = 'm';
+    if (letter == 0) {
+      fail(at_index(path, i), "must be \"read\", \"write\" or \"mknod\", got \"" + names[i] + "\"");
+    }
+    if (access.find(letter) == std::string::npos) access.push_back(letter);
+  }
+  std::string ordered;  // "rwm" order, whatever the definition's order
+  for (char c : std::string("rwm")) {
+    if (access.find(c) != std::string::npos) ordered.push_back(c);
+  }
+  return ordered;
+}
+
+std::vector<DeviceMapping> parse_devices(const json& j, const std::string& path,
+                                         Unsupported& unsupported) {
+  std::vector<DeviceMapping> out;
+  const json& a = as_array(j, path);
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    ObjectReader r(a[i], at_index(path, i), unsupported);
+    DeviceMapping d;
+    d.host_path = as_string(r.require("hostPath"), r.path_of("hostPath"));
+    check_absolute(d.host_path, r.path_of("hostPath"));
+    d.container_path = d.host_path;
+    if (const json* v = r.get("containerPath")) {
+      d.container_path = as_string(*v, r.path_of("containerPath"));
+      check_absolute(d.container_path, r.path_of("containerPath"));
+    }
+    if (d.container_path.find("/../") != std::string::npos || d.container_path.ends_with("/..")) {
+      fail(r.path_of("containerPath"), "must not contain \"..\", got \"" + d.container_path + "\"");
+    }
+    if (const json* v = r.get("permissions"))
+      d.access = device_access(*v, r.path_of("permissions"));
+    r.finish();
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+// dockerSecurityOptions: only no-new-privileges has a meaning Skiff gives it; AppArmor and
+// SELinux labels or another seccomp profile would be silently weaker if ignored.
+bool parse_security_options(const json& j, const std::string& path) {
+  const std::vector<std::string> options = as_string_list(j, path);
+  bool no_new_privileges = false;
+  for (std::size_t i = 0; i < options.size(); ++i) {
+    const std::string& o = options[i];
+    if (o == "no-new-privileges" || o == "no-new-privileges:true" ||
+        o == "no-new-privileges=true") {
+      no_new_privileges = true;
+    } else if (o.starts_with("apparmor") || o.starts_with("label") || o.starts_with("seccomp")) {
+      fail(at_index(path, i), "\"" + o +
+                                  "\" is not supported (Skiff has no AppArmor or SELinux "
+                                  "support and uses its own seccomp profile)");
+    } else {
+      fail(at_index(path, i), "\"" + o + "\" is not supported (only \"no-new-privileges\" is)");
+    }
+  }
+  return no_new_privileges;
+}
+
 LinuxParameters parse_linux_parameters(const json& j, const std::string& path,
                                        Unsupported& unsupported) {
   ObjectReader r(j, path, unsupported);
@@ -260,6 +329,9 @@ LinuxParameters parse_linux_parameters(const json& j, const std::string& path,
         as_int_in(*v, r.path_of("sharedMemorySize"), 1, std::int64_t{1} << 30));
   }
   if (const json* v = r.get("tmpfs")) p.tmpfs = parse_tmpfs(*v, r.path_of("tmpfs"), unsupported);
+  if (const json* v = r.get("devices")) {
+    p.devices = parse_devices(*v, r.path_of("devices"), unsupported);
+  }
   r.finish();
   return p;
 }
@@ -450,6 +522,13 @@ ContainerDefinition parse_container(const json& j, const std::string& path, Netw
   }
   if (const json* v = r.get("readonlyRootFilesystem")) {
     c.readonly_root_filesystem = as_bool(*v, r.path_of("readonlyRootFilesystem"));
+  }
+  if (const json* v = r.get("privileged")) c.privileged = as_bool(*v, r.path_of("privileged"));
+  if (const json* v = r.get("disableNetworking")) {
+    c.disable_networking = as_bool(*v, r.path_of("disableNetworking"));
+  }
+  if (const json* v = r.get("dockerSecurityOptions")) {
+    c.no_new_privileges = parse_security_options(*v, r.path_of("dockerSecurityOptions"));
   }
   if (const json* v = r.get("linuxParameters")) {
     c.linux_parameters = parse_linux_parameters(*v, r.path_of("linuxParameters"), unsupported);

@@ -107,6 +107,12 @@ TaskDefinition parse_task(const json& j, const ParseOptions& options, Unsupporte
   for (std::size_t i = 0; i < defs.size(); ++i) {
     task.containers.push_back(parse_container(defs[i], at_index("containerDefinitions", i),
                                               task.network_mode, options, unsupported));
+    if (task.containers.back().privileged) {
+      // Said where the task's status is read, not only in the agent's log.
+      task.warnings.push_back(at_index("containerDefinitions", i) +
+                              ".privileged: the container runs privileged: every capability, no "
+                              "seccomp filter, every host device, /sys writable");
+    }
   }
   r.finish();
   return task;

@@ -4,7 +4,8 @@
 // parse_task_definition() reads JSON and validates it; the first problem found throws
 // skiff::Error whose message starts with the JSON path, e.g.
 // `containerDefinitions[1].healthCheck.retries: must be 1..10, got 0`. Fields Skiff does not
-// implement do not fail: they are listed, with their paths, in ONE entry of `warnings`.
+// implement do not fail: they are listed, with their paths, in ONE entry of `warnings`
+// (a privileged container adds one more entry of its own).
 #pragma once
 
 #include <cstdint>
@@ -72,12 +73,22 @@ struct Tmpfs {
   std::vector<std::string> mount_options;
 };
 
+// linuxParameters.devices[]: a host device node made in the container. The host node is
+// looked at (stat) when the bundle is made, not here: the definition may be checked on
+// another machine.
+struct DeviceMapping {
+  std::string host_path;
+  std::string container_path;  // defaults to host_path, as in ECS
+  std::string access = "rwm";  // permissions read/write/mknod -> r/w/m; absent = all three
+};
+
 struct LinuxParameters {
   std::vector<std::string> cap_add;   // capabilities.add, as written ("NET_ADMIN", "ALL")
   std::vector<std::string> cap_drop;  // capabilities.drop
   bool init_process_enabled = false;
   std::optional<std::uint64_t> shared_memory_size_mib;
   std::vector<Tmpfs> tmpfs;
+  std::vector<DeviceMapping> devices;
 };
 
 inline constexpr std::int64_t kUlimitUnlimited = -1;
@@ -124,6 +135,12 @@ struct ContainerDefinition {
   std::string user;
   std::string working_directory;
   bool readonly_root_filesystem = false;
+  // Docker's --privileged: every capability, no seccomp, every host device, /sys writable.
+  bool privileged = false;
+  // Its own network namespace with only loopback, whatever networkMode says.
+  bool disable_networking = false;
+  // dockerSecurityOptions ["no-new-privileges"]; the only option Skiff accepts.
+  bool no_new_privileges = false;
   LinuxParameters linux_parameters;
   std::vector<Ulimit> ulimits;
   std::map<std::string, std::string> docker_labels;
@@ -142,7 +159,8 @@ struct TaskDefinition {
   std::vector<Volume> volumes;
   std::vector<ContainerDefinition> containers;
   std::map<std::string, std::string> tags;  // top-level or describe output tags
-  // At most one entry: "unsupported fields ignored: a.b, c[0].d".
+  // "unsupported fields ignored: a.b, c[0].d" (at most once), and one entry per privileged
+  // container: "containerDefinitions[0].privileged: ...".
   std::vector<std::string> warnings;
 
   const ContainerDefinition* find_container(std::string_view name) const;

@@ -96,6 +96,10 @@ void check_ports(const TaskDefinition& task) {
   std::map<std::pair<int, std::string>, std::string> used;
   for (std::size_t i = 0; i < task.containers.size(); ++i) {
     const auto& ports = task.containers[i].port_mappings;
+    if (task.containers[i].disable_networking && !ports.empty()) {
+      fail(container_path(i) + ".portMappings",
+           "port mappings need a network; disableNetworking leaves the container none");
+    }
     for (std::size_t k = 0; k < ports.size(); ++k) {
       const std::string p = at_index(container_path(i) + ".portMappings", k);
       const auto [it, fresh] = used.emplace(std::pair{ports[k].host_port, ports[k].protocol}, p);
@@ -127,6 +131,14 @@ void check_mounts(const TaskDefinition& task) {
     for (std::size_t k = 0; k < tmpfs.size(); ++k) {
       claim(tmpfs[k].container_path,
             at_index(container_path(i) + ".linuxParameters.tmpfs", k) + ".containerPath");
+    }
+    std::set<std::string> device_paths;
+    const auto& devices = c.linux_parameters.devices;
+    for (std::size_t k = 0; k < devices.size(); ++k) {
+      if (!device_paths.insert(devices[k].container_path).second) {
+        fail(at_index(container_path(i) + ".linuxParameters.devices", k) + ".containerPath",
+             "\"" + devices[k].container_path + "\" is already a device of this container");
+      }
     }
     for (std::size_t k = 0; k < c.volumes_from.size(); ++k) {
       const std::string p = at_index(container_path(i) + ".volumesFrom", k) + ".sourceContainer";

@@ -32,6 +32,19 @@ struct BundleRlimit {
   std::uint64_t hard = 0;
 };
 
+// A device node made in the container (linux.devices) and allowed by the device cgroup
+// (linux.resources.devices) with `access`.
+struct BundleDevice {
+  std::string path;  // inside the container
+  char type = 'c';   // c or b
+  std::int64_t major = 0;
+  std::int64_t minor = 0;
+  std::uint32_t file_mode = 0666;  // permission bits
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+  std::string access = "rwm";  // a subset of "rwm"
+};
+
 // What a task definition (ECS-like) may change. Unset optionals keep the image's value.
 struct BundleOverrides {
   // Docker's rules: a command replaces Cmd; an entrypoint replaces Entrypoint and drops the
@@ -48,6 +61,13 @@ struct BundleOverrides {
   // Capability names with or without "CAP_"; "ALL" on either list (Docker's semantics).
   std::vector<std::string> cap_add;
   std::vector<std::string> cap_drop;
+  // Docker's --privileged: every capability (less cap_drop), no seccomp filter, no masked
+  // or read-only paths, /sys and /sys/fs/cgroup writable, every device allowed. The host's
+  // nodes themselves come in `devices`.
+  bool privileged = false;
+  // Unset: Skiff's default, which is on (Docker's is off).
+  std::optional<bool> no_new_privileges;
+  std::vector<BundleDevice> devices;
   std::vector<BundleMount> mounts;
   std::optional<std::int64_t> memory_limit;        // bytes
   std::optional<std::int64_t> memory_reservation;  // bytes

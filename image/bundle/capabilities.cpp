@@ -60,7 +60,8 @@ std::vector<std::string> effective_capabilities(const BundleOverrides& o) {
   } else if (contains(drop, "ALL")) {
     for (const std::string& c : add) add_unique(caps, c);
   } else {
-    for (const std::string& c : default_capabilities()) {
+    for (const std::string& c :
+         o.privileged ? oci::all_capability_names() : default_capabilities()) {
       if (!contains(drop, c)) caps.push_back(c);
     }
     for (const std::string& c : add) add_unique(caps, c);

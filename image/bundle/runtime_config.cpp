@@ -159,8 +159,12 @@ json make_mounts(const BundleOverrides& o) {
             {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}),
       mount("/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}),
       mount("/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}),
-      mount("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}),
-      mount("/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "noexec", "nodev", "relatime", "ro"}),
+      o.privileged ? mount("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "rw"})
+                   : mount("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}),
+      o.privileged ? mount("/sys/fs/cgroup", "cgroup", "cgroup",
+                           {"nosuid", "noexec", "nodev", "relatime", "rw"})
+                   : mount("/sys/fs/cgroup", "cgroup", "cgroup",
+                           {"nosuid", "noexec", "nodev", "relatime", "ro"}),
   });
   json extra = json::array();
   for (std::size_t i = 0; i < o.mounts.size(); ++i) {
@@ -203,7 +207,20 @@ json make_mounts(const BundleOverrides& o) {
 
 json make_resources(const BundleOverrides& o) {
   // The device cgroup denies everything; the runtime then allows the standard nodes.
-  json r = {{"devices", {{{"allow", false}, {"access", "rwm"}}}}};
+  json rules = json::array({{{"allow", false}, {"access", "rwm"}}});
+  // Privileged allows every device; its hundreds of host nodes need no rule each.
+  if (o.privileged) {
+    rules.push_back({{"allow", true}, {"access", "rwm"}});
+  } else {
+    for (const BundleDevice& d : o.devices) {
+      rules.push_back({{"allow", true},
+                       {"type", std::string(1, d.type)},
+                       {"major", d.major},
+                       {"minor", d.minor},
+                       {"access", d.access}});
+    }
+  }
+  json r = {{"devices", rules}};
   json memory = json::object();
   if (o.memory_limit) memory["limit"] = *o.memory_limit;
   if (o.memory_reservation) memory["reservation"] = *o.memory_reservation;
@@ -215,6 +232,33 @@ json make_resources(const BundleOverrides& o) {
   if (!cpu.empty()) r["cpu"] = cpu;
   if (o.pids_limit) r["pids"] = {{"limit", *o.pids_limit}};
   return r;
+}
+
+json make_devices(const BundleOverrides& o) {
+  json out = json::array();
+  for (std::size_t i = 0; i < o.devices.size(); ++i) {
+    const BundleDevice& d = o.devices[i];
+    const std::string field = "overrides.devices[" + std::to_string(i) + "]";
+    if (d.path.empty() || d.path.front() != '/') {
+      throw Error(field + ".path: must be an absolute path, got \"" + d.path + "\"");
+    }
+    if (d.type != 'c' && d.type != 'b') {
+      throw Error(field + ".type: must be 'c' or 'b', got '" + std::string(1, d.type) + "'");
+    }
+    const bool access_ok = !d.access.empty() && d.access.size() <= 3 &&
+                           d.access.find_first_not_of("rwm") == std::string::npos;
+    if (!access_ok) {
+      throw Error(field + ".access: must be a subset of \"rwm\", got \"" + d.access + "\"");
+    }
+    out.push_back({{"path", d.path},
+                   {"type", std::string(1, d.type)},
+                   {"major", d.major},
+                   {"minor", d.minor},
+                   {"fileMode", d.file_mode & 07777},
+                   {"uid", d.uid},
+                   {"gid", d.gid}});
+  }
+  return out;
 }
 
 json make_namespaces(const BundleOverrides& o) {
@@ -299,18 +343,31 @@ json make_runtime_config(const json& image_config, const BundleOverrides& o,
       {"cwd", make_cwd(image, o)},
       {"capabilities", {{"bounding", caps}, {"effective", caps}, {"permitted", caps}}},
       {"rlimits", make_rlimits(o)},
-      {"noNewPrivileges", true},
+      {"noNewPrivileges", o.no_new_privileges.value_or(true)},
   };
   json linux_json = {
       {"resources", make_resources(o)},
       {"namespaces", make_namespaces(o)},
-      {"maskedPaths",
-       {"/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-        "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
-        "/sys/devices/virtual/powercap"}},
-      {"readonlyPaths", {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}},
-      {"seccomp", default_seccomp_profile(caps)},
   };
+  const json devices = make_devices(o);
+  if (!devices.empty()) linux_json["devices"] = devices;
+  // Privileged is Docker's: nothing hidden, nothing filtered.
+  if (!o.privileged) {
+    linux_json["maskedPaths"] = {"/proc/asound",
+                                 "/proc/acpi",
+                                 "/proc/kcore",
+                                 "/proc/keys",
+                                 "/proc/latency_stats",
+                                 "/proc/timer_list",
+                                 "/proc/timer_stats",
+                                 "/proc/sched_debug",
+                                 "/proc/scsi",
+                                 "/sys/firmware",
+                                 "/sys/devices/virtual/powercap"};
+    linux_json["readonlyPaths"] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+                                   "/proc/sysrq-trigger"};
+    linux_json["seccomp"] = default_seccomp_profile(caps);
+  }
   if (!o.cgroups_path.empty()) linux_json["cgroupsPath"] = o.cgroups_path;
   json config = {
       {"ociVersion", "1.1.0"},

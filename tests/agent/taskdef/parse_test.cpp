@@ -70,7 +70,10 @@ TEST(TaskDefParse, Ec2DescribeOutputLoads) {
   ASSERT_EQ(t.warnings.size(), 1u);
   const std::string& w = t.warnings[0];
   EXPECT_THAT(w, HasSubstr("unsupported fields ignored: "));
-  EXPECT_THAT(w, HasSubstr("containerDefinitions[0].linuxParameters.devices"));
+  EXPECT_THAT(w, ::testing::Not(HasSubstr("linuxParameters.devices")));  // now supported
+  ASSERT_EQ(c.linux_parameters.devices.size(), 1u);
+  EXPECT_EQ(c.linux_parameters.devices[0].host_path, "/dev/ttyUSB0");
+  EXPECT_EQ(c.linux_parameters.devices[0].access, "rw");
   EXPECT_THAT(w, HasSubstr("containerDefinitions[0].secrets"));
   EXPECT_THAT(w, HasSubstr("containerDefinitions[0].logConfiguration.options.labels"));
   EXPECT_THAT(w, HasSubstr("volumes[0].dockerVolumeConfiguration.labels"));
