@@ -1,5 +1,6 @@
 #include "runtime/device_rules.h"
 
+#include <algorithm>
 #include <iterator>
 
 namespace skiff::runtime {
@@ -26,9 +27,14 @@ std::vector<cgroups::DeviceRule> container_device_rules(const oci::LinuxConfig& 
   };
   rules.insert(rules.end(), std::begin(kStandard), std::end(kStandard));
   for (const auto& d : lc.devices) {
-    if (d.type == 'c' || d.type == 'b' || d.type == 'u') {
-      rules.push_back(R{true, d.type == 'b' ? 'b' : 'c', d.major, d.minor, "rwm"});
-    }
+    if (d.type != 'c' && d.type != 'b' && d.type != 'u') continue;
+    const char type = d.type == 'b' ? 'b' : 'c';
+    // A node linux.resources.devices names itself keeps the access given there: that is
+    // how `--device /dev/x:r` (and a task definition's "permissions") restrict it.
+    const bool named = std::any_of(lc.device_rules.begin(), lc.device_rules.end(), [&](auto& r) {
+      return r.type == type && r.major == d.major && r.minor == d.minor;
+    });
+    if (!named) rules.push_back(R{true, type, d.major, d.minor, "rwm"});
   }
   return rules;
 }

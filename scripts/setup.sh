@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   # build
   cmake ninja-build g++ pkg-config clang-format
+  # fuzzing (scripts/fuzz.sh): libFuzzer comes with clang's runtime libraries
+  clang-14 libclang-rt-14-dev
   # libraries
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev
   libcap-dev libseccomp-dev libarchive-dev nettle-dev libssl-dev libboost-dev libsystemd-dev

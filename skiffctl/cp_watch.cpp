@@ -103,10 +103,20 @@ void wait_for_service(const CpClient& client, const WaitArgs& args, bool as_json
   if (!start) throw Error(fmt::format("service '{}' has no PRIMARY deployment", args.service));
   std::string id = field(*start, "id");
   std::string taskdef = field(*start, "taskDefinition");
+  std::string since = field(*start, "createdAt");
+  // A circuit breaker can fail an update and start its rollback before `update` then
+  // `wait` gets here: the rollout the user asked for is the failed one, so follow that.
+  if (const json rolled = start->value("rollbackOf", json::object());
+      !field(rolled, "id").empty()) {
+    id = field(rolled, "id");
+    taskdef = field(rolled, "taskDefinition");
+    since = field(rolled, "createdAt");
+  }
   // Everything since the deployment began, so `update` then `wait` shows the whole rollout.
-  TransitionLog log(field(*start, "createdAt"));
+  TransitionLog log(since);
   print_note(fmt::format("waiting for {} of service {}: rolloutState {}", describe(id, taskdef),
-                         args.service, field(*start, "rolloutState")),
+                         args.service,
+                         id == field(*start, "id") ? field(*start, "rolloutState") : "FAILED"),
              as_json);
   if (!as_json) {
     std::cout << fmt::format("{:<12}  {:<18}  {:<10}  {:<12}  {:<9}  {}", "TIME", "TASK", "TASKDEF",
@@ -129,7 +139,7 @@ void wait_for_service(const CpClient& client, const WaitArgs& args, bool as_json
       failure = "rolloutState FAILED";
     }
     if (failure.empty() && !d && now_primary &&
-        field(*now_primary, "reason").find("rollback") == 0) {
+        field(now_primary->value("rollbackOf", json::object()), "id") == id) {
       failure = "rolled back";
     }
     if (!failure.empty()) {

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -31,17 +32,16 @@ namespace skiff::agent {
 
 namespace {
 
-// Output seen while `create` runs: only the runtime speaks then (the init is blocked until
-// start), and its error is what the agent needs to see.
+// Output seen while the runtime runs. After `create` that is only the runtime (the init
+// waits for start), and its error is what the agent needs to see. After `run --detach` the
+// container may already be writing: that is its log, so none of it may be dropped. Once the
+// capture is full the pipe is no longer read until the runtime has exited, and what the
+// container writes meanwhile waits in the pipe.
 struct Capture {
-  char data[2048];
-  std::size_t size = 0;
-  void add(const char* p, std::size_t n) {
-    std::size_t room = sizeof data - size;
-    if (n > room) n = room;
-    std::memcpy(data + size, p, n);
-    size += n;
-  }
+  static constexpr std::size_t kMax = 256 * 1024;
+  std::string data;
+  bool full() const { return data.size() >= kMax; }
+  std::size_t room() const { return kMax - data.size(); }
 };
 
 // Children reaped before the container pid was known (the init may die right after create).
@@ -176,14 +176,16 @@ void Monitor::on_readable(int index) {
     }
     return;
   }
-  char buf[512];
-  ssize_t n = ::read(pipes_[index].get(), buf, sizeof buf);
+  Capture& c = capture_[index];
+  if (c.full()) return;
+  char buf[4096];
+  ssize_t n = ::read(pipes_[index].get(), buf, std::min(sizeof buf, c.room()));
   if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
   if (n <= 0) {
     pipes_[index].reset();
     return;
   }
-  capture_[index].add(buf, static_cast<std::size_t>(n));
+  c.data.append(buf, static_cast<std::size_t>(n));
 }
 
 void Monitor::reap() {
@@ -214,14 +216,14 @@ void Monitor::on_created(int status) {
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     // Anything still buffered in the pipes is part of the runtime's message.
     for (int i = 0; i < 2; ++i) {
-      while (pipes_[i] && capture_[i].size < sizeof capture_[i].data) {
-        std::size_t before = capture_[i].size;
+      while (pipes_[i] && !capture_[i].full()) {
+        std::size_t before = capture_[i].data.size();
         on_readable(i);
-        if (capture_[i].size == before) break;
+        if (capture_[i].data.size() == before) break;
       }
     }
-    const Capture& c = capture_[1].size ? capture_[1] : capture_[0];
-    std::string message(c.data, c.size);
+    const Capture& c = capture_[1].data.empty() ? capture_[0] : capture_[1];
+    std::string message = c.data.substr(0, 2048);
     while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) {
       message.pop_back();
     }
@@ -258,7 +260,11 @@ void Monitor::on_created(int status) {
   write_all(o_.ready_fd,
             "ok " + std::to_string(init_pid_) + " " + std::to_string(::getpid()) + "\n");
   ::close(o_.ready_fd);
-  for (int i = 0; i < 2; ++i) pumps_[i].feed(capture_[i].data, capture_[i].size, true, *sink_);
+  for (int i = 0; i < 2; ++i) {
+    // A full capture may have more in the pipe: its last line can still be completed.
+    pumps_[i].feed(capture_[i].data.data(), capture_[i].data.size(), !capture_[i].full(), *sink_);
+    std::string().swap(capture_[i].data);
+  }
   for (std::size_t i = 0; i < early_count_; ++i) {
     if (early_[i].pid == init_pid_) on_init_exit(early_[i].status, early_[i].at);
   }
@@ -335,9 +341,11 @@ int Monitor::run() {
       if ((!pipes_[0] && !pipes_[1]) || left <= 0) break;
       timeout = static_cast<int>(left);
     }
-    pollfd fds[3] = {{sigfd_.get(), POLLIN, 0},
-                     {pipes_[0] ? pipes_[0].get() : -1, POLLIN, 0},
-                     {pipes_[1] ? pipes_[1].get() : -1, POLLIN, 0}};
+    // A full capture is not polled: the rest stays in the pipe until the runtime exits.
+    auto polled = [&](int i) {
+      return pipes_[i] && !(phase_ == Phase::creating && capture_[i].full()) ? pipes_[i].get() : -1;
+    };
+    pollfd fds[3] = {{sigfd_.get(), POLLIN, 0}, {polled(0), POLLIN, 0}, {polled(1), POLLIN, 0}};
     int n = ::poll(fds, 3, timeout);
     if (n < 0 && errno != EINTR) break;
     if (n <= 0) continue;

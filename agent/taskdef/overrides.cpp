@@ -151,7 +151,9 @@ image::BundleOverrides container_overrides(const TaskDefinition& task, const Con
   o.cap_add = c.linux_parameters.cap_add;
   o.cap_drop = c.linux_parameters.cap_drop;
   o.privileged = c.privileged;
-  if (c.no_new_privileges) o.no_new_privileges = true;
+  // Docker's default, which ECS definitions are written for: setuid binaries work unless
+  // dockerSecurityOptions asks for no-new-privileges.
+  o.no_new_privileges = c.no_new_privileges;
   o.devices = make_devices(task, c);
   o.mounts = make_mounts(task, c, context);
 

@@ -106,6 +106,14 @@ struct Task {
   }
 };
 
+// The deployment a circuit-breaker rollback replaced; an empty id for any other deployment.
+// Kept on the rollback because the failed deployment itself is erased once its tasks are gone.
+struct DeploymentRef {
+  std::string id;
+  std::string taskDefinition;
+  std::string createdAt;
+};
+
 struct Deployment {
   std::string id;
   std::string taskDefinition;
@@ -115,6 +123,7 @@ struct Deployment {
   std::uint64_t failedTasks = 0;
   std::string createdAt;
   std::string updatedAt;
+  DeploymentRef rollbackOf;
 };
 
 struct ServiceEvent {
@@ -164,9 +173,10 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Task, id, cluster, instanceId, f
                                                 stopRequestReason, everHealthy, failedStart, lost,
                                                 drainUntilMs, createdMs, cpu, memoryMiB, hostPorts,
                                                 containers, transitions)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DeploymentRef, id, taskDefinition, createdAt)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Deployment, id, taskDefinition, status,
                                                 rolloutState, reason, failedTasks, createdAt,
-                                                updatedAt)
+                                                updatedAt, rollbackOf)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ServiceEvent, at, message)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Service, name, cluster, taskDefinition,
                                                 desiredCount, minimumHealthyPercent, maximumPercent,

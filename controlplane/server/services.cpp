@@ -246,10 +246,13 @@ void Controller::on_service_task_changed(Task& t) {
     dep->rolloutState = "FAILED";
     add_event(s, fmt::format("deployment {} failed: circuit breaker tripped after {} failed tasks",
                              dep->id, dep->failedTasks));
-    const auto failed_td = dep->taskDefinition;
+    const DeploymentRef failed{dep->id, dep->taskDefinition, dep->createdAt};
     if (s.circuitBreakerRollback && !s.lastCompletedTaskDefinition.empty() &&
-        s.lastCompletedTaskDefinition != failed_td) {
-      start_deployment(s, s.lastCompletedTaskDefinition, "rollback of failed deployment");
+        s.lastCompletedTaskDefinition != failed.taskDefinition) {
+      // dep is invalidated here: start_deployment appends to s.deployments.
+      start_deployment(s, s.lastCompletedTaskDefinition,
+                       "rollback of failed deployment " + failed.id)
+          .rollbackOf = failed;
     }
   }
   save(s);

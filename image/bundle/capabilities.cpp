@@ -1,4 +1,6 @@
 // Docker's capability arithmetic: a default set, then --cap-add / --cap-drop.
+#include <sys/prctl.h>
+
 #include <algorithm>
 #include <cctype>
 
@@ -36,6 +38,23 @@ void add_unique(std::vector<std::string>& v, const std::string& s) {
   if (s != "ALL" && !contains(v, s)) v.push_back(s);
 }
 
+// "Every capability" for privileged and capAdd ALL, as in podman: the ones in our bounding
+// set. The runtime inherits that set, and capset refuses anything outside it (a nested host
+// or a systemd unit with CapabilityBoundingSet= would fail every privileged container).
+const std::vector<std::string>& every_capability() {
+  static const std::vector<std::string> caps = [] {
+    std::vector<std::string> out;
+    for (const std::string& c : oci::all_capability_names()) {
+      const auto bit = oci::capability_from_name(c);
+      if (bit && ::prctl(PR_CAPBSET_READ, static_cast<unsigned long>(*bit), 0, 0, 0) == 1) {
+        out.push_back(c);
+      }
+    }
+    return out;
+  }();
+  return caps;
+}
+
 }  // namespace
 
 const std::vector<std::string>& default_capabilities() {
@@ -54,14 +73,13 @@ std::vector<std::string> effective_capabilities(const BundleOverrides& o) {
   std::vector<std::string> caps;
   if (contains(add, "ALL")) {
     // Everything except what is dropped by name (dropping ALL too would be meaningless).
-    for (const std::string& c : oci::all_capability_names()) {
+    for (const std::string& c : every_capability()) {
       if (!contains(drop, c)) caps.push_back(c);
     }
   } else if (contains(drop, "ALL")) {
     for (const std::string& c : add) add_unique(caps, c);
   } else {
-    for (const std::string& c :
-         o.privileged ? oci::all_capability_names() : default_capabilities()) {
+    for (const std::string& c : o.privileged ? every_capability() : default_capabilities()) {
       if (!contains(drop, c)) caps.push_back(c);
     }
     for (const std::string& c : add) add_unique(caps, c);

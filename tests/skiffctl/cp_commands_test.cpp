@@ -439,6 +439,32 @@ TEST_F(SkiffctlCp, WaitExitsOneWhenTheCircuitBreakerTrips) {
       has(ctl({"service", "inspect", "--cluster", "edge", "web"}).out, "circuit breaker rollback"));
 }
 
+// The breaker can fail the update and finish the rollback before `wait` starts (CI saw
+// it under ASan): wait must still report the update the user made, not the rollback.
+TEST_F(SkiffctlCp, WaitStartedAfterTheRollbackStillReportsTheFailedUpdate) {
+  ASSERT_EQ(ctl({"cluster", "create", "edge"}).code, 0);
+  ASSERT_NO_FATAL_FAILURE(agents(1));
+  sims[0]->set_mode("web:2", sim::Mode::kFail);
+  ctl({"taskdef", "register", write("v1.json", simple_taskdef("web", "demo:1").dump())});
+  ctl({"taskdef", "register", write("v2.json", simple_taskdef("web", "demo:2").dump())});
+  ASSERT_EQ(ctl({"service", "create", "--cluster", "edge", "web", "web:1", "--count", "1",
+                 "--deregistration-delay", "0", "--circuit-breaker=rollback"})
+                .code,
+            0);
+  ASSERT_EQ(ctl({"service", "wait", "--cluster", "edge", "web"}).code, 0);
+  ASSERT_EQ(ctl({"service", "update", "--cluster", "edge", "web", "--taskdef", "web:2"}).code, 0);
+  ASSERT_TRUE(eventually([&] {
+    const json d = ctl_json({"service", "inspect", "--cluster", "edge", "web"})["deployments"];
+    return d.size() == 1 && d[0]["taskDefinition"] == "web:1" &&
+           d[0]["rolloutState"] == "COMPLETED" && d[0]["rollbackOf"]["taskDefinition"] == "web:2";
+  }));
+  const Output r = ctl({"service", "wait", "--cluster", "edge", "web", "--timeout", "30"});
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_TRUE(std::regex_search(r.err, std::regex(R"(deployment d-[0-9a-f]+ \(web:2\) FAILED)")))
+      << r.err;
+  EXPECT_GE(count_lines_with(r.out, {"web:2", "STOPPED"}), 3U) << r.out;
+}
+
 TEST_F(SkiffctlCp, TokenFromFileOrEnvironmentAndWrongTokenIs401) {
   const std::vector<std::string> ls = {"cp", "cluster", "ls"};
   auto with = [&](std::vector<std::string> pre) {

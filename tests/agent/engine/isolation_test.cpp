@@ -74,10 +74,7 @@ constexpr const char* kAccessHelpers =
     "r() { if e=$(sh -c \"head -c1 $1 >/dev/null\" 2>&1); then echo \"$2: ok\"; "
     "else echo \"$2: $e\"; fi; }; ";
 
-// DISABLED until runtime/device_rules.cpp stops appending "rwm" for every linux.devices
-// entry after linux.resources.devices: that rule makes permissions ["read"] writable (seen:
-// ro-write got ENXIO, not EPERM). The node itself, its numbers and the write are right.
-TEST_F(AgentIsolation, DISABLED_LinuxParametersDevicesMakeTheNodeWithItsPermissions) {
+TEST_F(AgentIsolation, LinuxParametersDevicesMakeTheNodeWithItsPermissions) {
   // c 1:3 is /dev/null's driver: writes go nowhere. Major 42 is reserved for samples and has
   // no driver, so an open the device cgroup allows fails ENXIO, and one it refuses EPERM:
   // the two tell the rule apart without reaching any real device.
@@ -129,10 +126,9 @@ TEST_F(AgentIsolation, MissingHostDeviceFailsTheContainerNamingFieldAndPath) {
       << "the container ran: " << t.dump(1);
 }
 
-// DISABLED: on this host skiff-runtime's cap_set_proc refuses the full set (the caller's
-// bounding set is smaller than every cap the kernel has); privileged should take the
-// agent's own bounding set. To be fixed before it is enabled.
-TEST_F(AgentIsolation, DISABLED_PrivilegedHasEveryCapabilityNoSeccompHostDevicesAndWritableSys) {
+// Every capability means the agent's bounding set, as in podman: capset refuses the rest
+// (this host's set lacks CAP_SYS_RESOURCE).
+TEST_F(AgentIsolation, PrivilegedHasEveryCapabilityNoSeccompHostDevicesAndWritableSys) {
   const std::string script =
       "grep -E '^(CapEff|Seccomp):' /proc/self/status; grep ' /sys sysfs ' /proc/mounts; "
       "if test -c /dev/kmsg; then echo kmsg: present; else echo kmsg: absent; fi";
@@ -151,10 +147,11 @@ TEST_F(AgentIsolation, DISABLED_PrivilegedHasEveryCapabilityNoSeccompHostDevices
   const std::string p = log_of("priv");
   const std::string q = log_of("plain");
 
-  // Every capability this kernel has: bits 0..cap_last_cap.
-  const int last = std::stoi(read_all("/proc/sys/kernel/cap_last_cap"));
-  char all[32];
-  std::snprintf(all, sizeof all, "%016llx", (1ULL << (last + 1)) - 1);
+  // Every capability the agent (our child) may hold: our bounding set.
+  const std::string status = read_all("/proc/self/status");
+  const auto bnd = status.find("CapBnd:\t");
+  ASSERT_NE(bnd, std::string::npos) << status;
+  const std::string all = status.substr(bnd + 8, 16);
   EXPECT_NE(p.find(std::string("CapEff:\t") + all), std::string::npos) << p;
   EXPECT_NE(p.find("Seccomp:\t0"), std::string::npos) << p;
   EXPECT_NE(p.find("sysfs /sys sysfs rw,"), std::string::npos) << p;
@@ -207,12 +204,18 @@ TEST_F(AgentIsolation, DisableNetworkingLeavesOnlyLoopbackUpEvenInHostMode) {
   EXPECT_FALSE(std::filesystem::exists(agent().run() / "netns" / (id + "-off"))) << id;
 }
 
-TEST_F(AgentIsolation, NoNewPrivilegesIsSetInTheContainer) {
+TEST_F(AgentIsolation, NoNewPrivilegesIsSetInTheContainerOnlyWhenAsked) {
   json c = shell_container("nnp", "grep NoNewPrivs /proc/self/status");
   c["dockerSecurityOptions"] = json::array({"no-new-privileges"});
   auto [log, t] = run_to_end(task_definition("isolation-nnp", json::array({c})), "nnp");
   EXPECT_EQ(container(t, "nnp")["exitCode"], 0) << t.dump(1);
   EXPECT_NE(log.find("NoNewPrivs:\t1"), std::string::npos) << log;
+  // The control: without the option, Docker's default (setuid binaries work).
+  json plain = shell_container("plain", "grep NoNewPrivs /proc/self/status");
+  auto [plain_log, pt] =
+      run_to_end(task_definition("isolation-nnp-off", json::array({plain})), "plain");
+  EXPECT_EQ(container(pt, "plain")["exitCode"], 0) << pt.dump(1);
+  EXPECT_NE(plain_log.find("NoNewPrivs:\t0"), std::string::npos) << plain_log;
 }
 
 TEST_F(AgentIsolation, RefusedSecurityOptionIsAnErrorNotAWarning) {

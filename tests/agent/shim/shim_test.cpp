@@ -227,6 +227,46 @@ TEST_F(ShimTest, LongLinesAreSplitIntoPartialRecordsThatJoinBack) {
   EXPECT_EQ(joined, std::string(20000, 'a'));
 }
 
+// With `run --detach` the container writes while the runtime is still running. That output
+// was held in a 2 KiB capture and the rest dropped (the escape battery lost its last probes
+// under ASan, where the runtime is slow to exit). A runtime that lingers a second after the
+// start makes the window certain, and 340 KB overflows the capture into the pipe; every
+// line must reach the log, in order.
+TEST_F(ShimTest, OutputWrittenBeforeTheRuntimeExitsIsKeptWhole) {
+  const fs::path slow = work_ / "slow-runtime";
+  {
+    std::ofstream f(slow);
+    f << "#!/bin/sh\n" << SKIFF_RUNTIME << " \"$@\"\nrc=$?\nsleep 1\nexit $rc\n";
+  }
+  fs::permissions(slow, fs::perms::owner_all);
+  auto b = bundle({"/bin/sh", "-c", "seq 1 60000; echo done >&2"});
+  auto c = config("early", *b);
+  c.runtime = slow;
+  c.start = true;
+  launch_shim(c);
+  auto status = wait_exit(c);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->exit_code, 0);
+  std::vector<std::string> out;
+  std::string err;
+  for (const auto& l : read_log(c.log_path)) {
+    if (l.stream == "stdout") {
+      EXPECT_EQ(l.tag, "F") << l.text;
+      out.push_back(l.text);
+    } else {
+      err += l.tag + " " + l.text;
+    }
+  }
+  ASSERT_EQ(out.size(), 60000U);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (out[i] != std::to_string(i + 1)) {
+      ADD_FAILURE() << "line " << i + 1 << " is \"" << out[i] << "\"";
+      break;
+    }
+  }
+  EXPECT_EQ(err, "F done");
+}
+
 TEST_F(ShimTest, RotationAtTheSizeCapKeepsMaxFiles) {
   auto b =
       bundle({"/bin/sh", "-c", "i=0; while [ $i -lt 3000 ]; do echo line $i; i=$((i+1)); done"});
