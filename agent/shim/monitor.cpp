@@ -20,7 +20,7 @@
 
 #include "agent/shim/atomic_file.h"
 #include "agent/shim/line_pump.h"
-#include "agent/shim/proc_stat.h"
+#include "common/proc_stat.h"
 #include "agent/shim/shim_files.h"
 #include "agent/shim/timestamp.h"
 #include "common/error.h"

@@ -15,7 +15,7 @@
 #include <sstream>
 #include <vector>
 
-#include "agent/shim/proc_stat.h"
+#include "common/proc_stat.h"
 #include "agent/shim/shim_files.h"
 #include "common/error.h"
 #include "common/unique_fd.h"

@@ -13,7 +13,7 @@
 #include "agent/shim/file_log.h"
 #include "agent/shim/line_pump.h"
 #include "agent/shim/log_sink.h"
-#include "agent/shim/proc_stat.h"
+#include "common/proc_stat.h"
 #include "agent/shim/shim_client.h"
 #include "agent/shim/timestamp.h"
 #include "common/error.h"

@@ -27,11 +27,6 @@ std::string unique_id(const char* base) {
   return id;
 }
 
-std::string self_ns(const char* name) {
-  std::error_code ec;
-  return std::filesystem::read_symlink(std::string("/proc/self/ns/") + name, ec).string();
-}
-
 json run_report(Bundle& b, const Runtime& rt, const std::string& id) {
   b.save();
   auto r = rt({"run", "--bundle", b.dir().string(), id});

@@ -23,18 +23,6 @@ std::string unique_id(const char* base) {
   return id;
 }
 
-std::string self_ns(const char* name) {
-  std::error_code ec;
-  return fs::read_symlink(std::string("/proc/self/ns/") + name, ec).string();
-}
-
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // A default-EPERM profile allowing every native syscall numbered below `end`, except
 // `without`: how a profile written before those syscalls existed looks to this kernel.
 json old_profile(int end, const std::string& without = "") {

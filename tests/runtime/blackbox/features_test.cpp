@@ -30,18 +30,6 @@ std::string unique_id(const char* base) {
   return id;
 }
 
-std::string self_ns(const char* name) {
-  std::error_code ec;
-  return fs::read_symlink(std::string("/proc/self/ns/") + name, ec).string();
-}
-
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 std::string squeeze_spaces(const std::string& s) {
   std::istringstream in(s);
   std::string out, word;

@@ -195,4 +195,16 @@ std::vector<std::string> leftovers(const Runtime& rt, const std::string& id,
   return found;
 }
 
+std::string read_text(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string self_ns(const char* name) {
+  std::error_code ec;
+  return std::filesystem::read_symlink(std::string("/proc/self/ns/") + name, ec).string();
+}
+
 }  // namespace skiff::testing

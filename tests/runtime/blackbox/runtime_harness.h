@@ -48,6 +48,11 @@ class Runtime {
   std::filesystem::path root_;
 };
 
+// The whole of a text file ("" if it cannot be read).
+std::string read_text(const std::filesystem::path& p);
+// This process's namespace `name` ("net", "pid", ...) as readlink shows it: "net:[4026...]".
+std::string self_ns(const char* name);
+
 // Anything of container `id` left on the host: its state dir, cgroup dirs, mounts of `rootfs`.
 std::vector<std::string> leftovers(const Runtime& rt, const std::string& id,
                                    const std::filesystem::path& rootfs);

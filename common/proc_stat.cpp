@@ -1,4 +1,4 @@
-#include "agent/shim/proc_stat.h"
+#include "common/proc_stat.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 
-namespace skiff::agent {
+namespace skiff {
 
 std::optional<ProcStat> read_proc_stat(pid_t pid) {
   char path[64];
@@ -42,4 +42,4 @@ std::optional<std::uint64_t> process_start_time(pid_t pid) {
   return st->start_time;
 }
 
-}  // namespace skiff::agent
+}  // namespace skiff

@@ -1,5 +1,5 @@
-// /proc/PID/stat's starttime (clock ticks since boot): with the pid it names one process
-// for good, so a shim found after an agent restart is not confused with a reused pid.
+// /proc/PID/stat: the state and the starttime (clock ticks since boot), which with the pid
+// names one process for good (a shim or container init is not confused with a reused pid).
 #pragma once
 
 #include <sys/types.h>
@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <optional>
 
-namespace skiff::agent {
+namespace skiff {
 
 struct ProcStat {
   char state;                // R, S, D, Z (exited, not yet reaped), ...
@@ -18,4 +18,4 @@ struct ProcStat {
 std::optional<ProcStat> read_proc_stat(pid_t pid);
 std::optional<std::uint64_t> process_start_time(pid_t pid);
 
-}  // namespace skiff::agent
+}  // namespace skiff
