@@ -49,6 +49,17 @@ TEST(AgentHostile, NestingPastTheCapIsRefusedNamingTheDepthAndTheAgentLives) {
   body.insert(body.size() - 1, ",\"deep\":" + nested_objects(100000));
   HttpReply r = agent.request("POST", "/v1/tasks", body);
   EXPECT_EQ(r.status, 400) << r.body.substr(0, 400);
+  // Refused on the text, before any document is built: the API's cap for every body.
+  EXPECT_NE(r.body.find("body: nested deeper than 64 levels"), std::string::npos)
+      << r.body.substr(0, 400);
+  expect_alive(agent, pid);
+
+  // Past the task definition's own cap (32) but within the body's: the parser refuses it,
+  // so nothing deeper than the control plane would register is ever stored.
+  body = def.dump();
+  body.insert(body.size() - 1, ",\"deep\":" + nested_objects(40));
+  r = agent.request("POST", "/v1/tasks", body);
+  EXPECT_EQ(r.status, 400) << r.body.substr(0, 400);
   EXPECT_NE(r.body.find("nested deeper than 32 levels"), std::string::npos)
       << r.body.substr(0, 400);
   expect_alive(agent, pid);
@@ -75,7 +86,7 @@ TEST(AgentHostile, NestingPastTheCapIsRefusedNamingTheDepthAndTheAgentLives) {
 TEST(AgentHostile, UnknownMembersDoNotMultiplyIntoTheTaskRecord) {
   Agent agent(test_root("record"));
   agent.start();
-  json def = task_definition("record", json::array({probe_container("app", {"sleep"})}));
+  json def = task_definition("record", json::array({probe_container("app", {"trap-term", "0"})}));
   std::string body = def.dump();
   // As deep as allowed, plus 200 long unknown keys.
   std::string extra = ",\"deep\":" + nested_objects(30);
