@@ -1,13 +1,17 @@
-# skiff_add_gtest(NAME SOURCES... LIBS... LABELS... [ROOT] [TIMEOUT SECONDS])
+# skiff_add_gtest(NAME SOURCES... LIBS... LABELS... [ROOT [SERIAL]] [TIMEOUT SECONDS])
 #
 # Registers every GoogleTest case as its own CTest test, labelled so `ctest -L cgroups`
 # runs one area. ROOT tests link a main that skips visibly (exit 77, "Not Run" in CTest)
 # when not root, and fails instead when SKIFF_REQUIRE_ROOT=1 or CI is set: a skipped root
-# test never counts as passed in CI. ROOT tests also run one at a time.
+# test never counts as passed in CI.
+# The cases of one ROOT binary run one at a time (they share its fixtures' names and
+# trees), beside other binaries' tests: each binary keeps to its own directories, cgroups
+# and ids. SERIAL binaries run alone: they measure the machine (CPU time under a quota)
+# or run attacks whose controls act on the host.
 include(GoogleTest)
 
 function(skiff_add_gtest name)
-  cmake_parse_arguments(T "ROOT" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(T "ROOT;SERIAL" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${name} ${T_SOURCES})
   if(T_ROOT)
     target_link_libraries(${name} PRIVATE ${T_LIBS} skiff_test_root_main GTest::gtest)
@@ -28,8 +32,10 @@ function(skiff_add_gtest name)
     endif()
   endif()
   list(APPEND props TIMEOUT ${T_TIMEOUT})
-  if(T_ROOT)
+  if(T_SERIAL)
     list(APPEND props RUN_SERIAL TRUE)
+  elseif(T_ROOT)
+    list(APPEND props RESOURCE_LOCK ${name})
   endif()
   gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST PROPERTIES ${props})
 endfunction()

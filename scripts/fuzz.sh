@@ -3,6 +3,7 @@
 #   scripts/fuzz.sh TARGET SECONDS   build TARGET, replay its corpus, fuzz for SECONDS
 #   scripts/fuzz.sh --smoke [SECS]   build all, replay every corpus and fuzz each target
 #                                    SECS seconds (default 20: about 5 minutes in all)
+#   scripts/fuzz.sh --build          build every target, nothing else
 #   scripts/fuzz.sh --list           the targets
 #   scripts/fuzz.sh --no-build TARGET SECONDS   as the first form, already built (CTest)
 # SECONDS 0 only replays. New inputs go to build/fuzz/work/TARGET (the checked-in corpus
@@ -54,6 +55,7 @@ run() {
 
 case ${1:-} in
   --list) targets ;;
+  --build) build skiff_fuzzers ;;
   --smoke)
     secs=${2:-20}
     build skiff_fuzzers
@@ -62,7 +64,7 @@ case ${1:-} in
     if (( ${#failed[@]} )); then echo "fuzz.sh: FAILED: ${failed[*]}" >&2; exit 1; fi
     echo "fuzz.sh: all $(targets | wc -l) targets passed" ;;
   --no-build) run "$2" "${3:-0}" ;;
-  ""|-h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  ""|-h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
   *)
     [[ $# -eq 2 ]] || { echo "usage: scripts/fuzz.sh TARGET SECONDS (see --help)" >&2; exit 2; }
     build "fuzz_$1"
