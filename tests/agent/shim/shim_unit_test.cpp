@@ -20,6 +20,7 @@
 
 namespace fs = std::filesystem;
 using namespace skiff::agent;
+using skiff::process_start_time;
 
 namespace {
 
