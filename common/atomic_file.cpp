@@ -1,7 +1,9 @@
 #include "common/atomic_file.h"
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -38,6 +40,9 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view data,
   if (!fd) throw_errno("create temporary file for", path.string());
   try {
     if (::fchmod(fd.get(), mode) != 0) throw_errno("fchmod", tmp);
+    // On tmpfs (the runtime's /run state, for one) a power cut loses the file anyway.
+    struct statfs fs {};
+    if (durable && ::fstatfs(fd.get(), &fs) == 0 && fs.f_type == TMPFS_MAGIC) durable = false;
     write_all(fd.get(), data, path.string());
     if (durable && ::fsync(fd.get()) != 0) throw_errno("fsync", path.string());
     if (::rename(tmp.c_str(), path.c_str()) != 0) throw_errno("rename into place", path.string());

@@ -12,8 +12,10 @@
 
 namespace skiff {
 
-// `durable` = false skips both fsyncs: still atomic for readers, but a power cut may bring
-// back the old content (for files that are rewritten from memory anyway).
+// The one writer of whole files in the tree. `durable` = false skips both fsyncs: still
+// atomic for readers, but a power cut may bring back the old content (for files that are
+// rewritten from memory anyway). On tmpfs nothing outlives a power cut, so the fsyncs are
+// skipped there too. Throws SysError naming the file; the old file is then intact.
 void write_file_atomic(const std::filesystem::path& path, std::string_view data, mode_t mode = 0644,
                        bool durable = true);
 

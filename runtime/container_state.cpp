@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "common/atomic_file.h"
 #include "common/error.h"
 #include "common/file_io.h"
 #include "common/proc_stat.h"
@@ -65,24 +66,7 @@ ContainerState ContainerState::from_json(const nlohmann::json& j) {
 }
 
 void save_state(const std::filesystem::path& file, const ContainerState& state) {
-  const std::string text = state.to_json().dump();
-  const auto tmp = file.string() + ".tmp";
-  {
-    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-    if (!fd) throw_errno("open", tmp);
-    size_t off = 0;
-    while (off < text.size()) {
-      ssize_t n = ::write(fd.get(), text.data() + off, text.size() - off);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) throw_errno("write", tmp);
-      off += static_cast<size_t>(n);
-    }
-    // On tmpfs (the default /run root) the state cannot outlive a crash anyway.
-    struct statfs fs {};
-    const bool on_tmpfs = ::fstatfs(fd.get(), &fs) == 0 && fs.f_type == TMPFS_MAGIC;
-    if (!on_tmpfs && ::fsync(fd.get()) != 0) throw_errno("fsync", tmp);
-  }
-  if (::rename(tmp.c_str(), file.c_str()) != 0) throw_errno("rename to " + file.string(), tmp);
+  write_file_atomic(file, state.to_json().dump(), 0600);
 }
 
 ContainerState load_state(const std::filesystem::path& file) {

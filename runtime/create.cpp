@@ -16,6 +16,7 @@
 
 #include "cgroups/manager.h"
 #include "cgroups/self_move.h"
+#include "common/atomic_file.h"
 #include "common/error.h"
 #include "common/file_io.h"
 #include "runtime/console.h"
@@ -128,8 +129,8 @@ pid_t create_container(const StateDir& dir, const CreateOptions& o) {
     throw Error("process.terminal is true but no --console-socket was given");
   }
   security::check_apparmor_profile(spec.process->apparmor_profile);
-  for (const auto& warning : spec.linux_config.warnings) {
-    std::fprintf(stderr, "warning: %s\n", warning.c_str());
+  if (o.warn) {
+    for (const auto& warning : spec.linux_config.warnings) o.warn(warning);
   }
   fs::path rootfs = resolve_rootfs(bundle, spec);
   auto joins = open_join_fds(spec.linux_config);
@@ -244,17 +245,7 @@ pid_t create_container(const StateDir& dir, const CreateOptions& o) {
   save_state(dir.state_file(o.id), state);
   if (o.pid_file) {
     // Written atomically: conmon and podman read it as soon as we exit.
-    fs::path tmp = o.pid_file->string() + ".tmp";
-    {
-      UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-      if (!fd) throw_errno("open", tmp);
-      std::string text = std::to_string(pid);
-      if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
-        throw_errno("write", tmp);
-      }
-    }
-    if (::rename(tmp.c_str(), o.pid_file->c_str()) != 0)
-      throw_errno("rename to", o.pid_file->string());
+    write_file_atomic(*o.pid_file, std::to_string(pid), 0644, /*durable=*/false);
   }
   rollback.commit();
   return pid;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "runtime/state_dir.h"
+#include "runtime/warnings.h"
 
 namespace skiff::runtime {
 
@@ -19,6 +20,7 @@ struct CreateOptions {
   bool no_pivot = false;
   int preserve_fds = 0;
   bool created_via_run = false;
+  WarningSink warn;  // the config's warnings (kmem limits the kernel lacks); may be empty
 };
 
 // Returns the init's pid (host view). On any failure the init is killed and the state

@@ -16,6 +16,7 @@
 
 #include "cgroups/self_move.h"
 #include "common/argv.h"
+#include "common/atomic_file.h"
 #include "common/error.h"
 #include "runtime/console.h"
 #include "runtime/container_init.h"
@@ -194,12 +195,8 @@ int exec_in_container(const StateDir& dir, const ExecOptions& o) {
     throw Error(after->text);
   }
   if (o.pid_file) {
-    std::string tmp = *o.pid_file + ".tmp";
-    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (!fd) throw_errno("open", tmp);
-    std::string text = std::to_string(pid);
-    if (::write(fd.get(), text.data(), text.size()) < 0) throw_errno("write", tmp);
-    if (::rename(tmp.c_str(), o.pid_file->c_str()) != 0) throw_errno("rename to", *o.pid_file);
+    // Written atomically: podman reads it as soon as we exit.
+    write_file_atomic(*o.pid_file, std::to_string(pid), 0644, /*durable=*/false);
   }
   if (o.detach) return 0;
   int status = 0;

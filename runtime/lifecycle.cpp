@@ -15,8 +15,8 @@
 #include "cgroups/manager.h"
 #include "cgroups/oci_resources.h"
 #include "common/error.h"
-#include "runtime/hooks.h"
 #include "runtime/device_rules.h"
+#include "runtime/hooks.h"
 #include "runtime/host_cgroups.h"
 
 namespace skiff::runtime {
@@ -123,7 +123,7 @@ std::vector<Container> list_containers(const StateDir& dir) {
   return out;
 }
 
-void start_container(const StateDir& dir, const std::string& id) {
+void start_container(const StateDir& dir, const std::string& id, const WarningSink& warn) {
   ContainerLock lock(dir.lock_file(id));
   Container c = load_container(dir, id);
   require(c, {Status::Created}, "start");
@@ -131,7 +131,7 @@ void start_container(const StateDir& dir, const std::string& id) {
   // The spec: a failing poststart hook is a warning, not a failed start.
   for (const auto& failure : run_all_hooks(hooks_from_json(c.state.hooks, "poststart"), "poststart",
                                            oci_state(c.state, Status::Running))) {
-    std::fprintf(stderr, "warning: %s\n", failure.c_str());
+    if (warn) warn(failure);
   }
 }
 
@@ -151,7 +151,8 @@ void kill_container(const StateDir& dir, const std::string& id, int signal, bool
   }
 }
 
-void delete_container(const StateDir& dir, const std::string& id, bool force) {
+void delete_container(const StateDir& dir, const std::string& id, bool force,
+                      const WarningSink& warn) {
   ContainerLock lock(dir.lock_file(id));
   validate_container_id(id);
   std::error_code exists_ec;
@@ -187,7 +188,7 @@ void delete_container(const StateDir& dir, const std::string& id, bool force) {
   // The spec: log a failing poststop hook and carry on with the rest and the delete.
   for (const auto& failure : run_all_hooks(hooks_from_json(c.state.hooks, "poststop"), "poststop",
                                            oci_state(c.state, Status::Stopped))) {
-    std::fprintf(stderr, "warning: %s\n", failure.c_str());
+    if (warn) warn(failure);
   }
   std::error_code ec;
   fs::remove_all(dir.container(id), ec);

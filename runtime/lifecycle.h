@@ -12,6 +12,7 @@
 #include "cgroups/cgroup.h"
 #include "runtime/container_state.h"
 #include "runtime/state_dir.h"
+#include "runtime/warnings.h"
 
 namespace skiff::runtime {
 
@@ -26,9 +27,12 @@ struct Container {
 Container load_container(const StateDir& dir, const std::string& id);
 std::vector<Container> list_containers(const StateDir& dir);
 
-void start_container(const StateDir& dir, const std::string& id);
+// A failing poststart hook is a warning (the spec), given to `warn`.
+void start_container(const StateDir& dir, const std::string& id, const WarningSink& warn);
 void kill_container(const StateDir& dir, const std::string& id, int signal, bool all);
-void delete_container(const StateDir& dir, const std::string& id, bool force);
+// A failing poststop hook is a warning, given to `warn`; the delete carries on.
+void delete_container(const StateDir& dir, const std::string& id, bool force,
+                      const WarningSink& warn);
 void pause_container(const StateDir& dir, const std::string& id);
 void resume_container(const StateDir& dir, const std::string& id);
 // `resources` is an OCI LinuxResources object (runc update --resources).

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The standalone agent demo (no control plane): set up, build, and run the agent with the demo task
-# definition (agent/taskdef/examples/demo-web.json): a one-shot that writes the page, busybox
+# definition (taskdef/examples/demo-web.json): a one-shot that writes the page, busybox
 # httpd with a health check, and a sidecar that starts only once the web server is HEALTHY.
 # The image is built locally from busybox-static; nothing is pulled from the internet.
 #
@@ -62,7 +62,7 @@ tests/fixtures/make-oci-layout.sh "$work/skiff-demo" "$bin/tests/helpers/skiff-p
 "$skiffctl" --root "$state/images" image ls
 
 step "Starting skiff-agent in standalone mode (tasks from $work/tasks.d)"
-cp agent/taskdef/examples/demo-web.json "$work/tasks.d/"
+cp taskdef/examples/demo-web.json "$work/tasks.d/"
 cat >"$work/agent.conf" <<CONF
 SKIFF_STATE_DIR=$state
 SKIFF_RUN_DIR=$work/run

@@ -150,7 +150,7 @@ cpctl instance ls --cluster demo
 step "4. Task definition web, revisions 1 and 2 (VERSION differs)"
 taskdef() {  # VERSION
   cat <<JSON
-{"family": "web",
+{"family": "web", "networkMode": "host",
  "containerDefinitions": [{
    "name": "web", "image": "$image:1", "essential": true, "memory": 32, "stopTimeout": 5,
    "environment": [{"name": "VERSION", "value": "$1"}],

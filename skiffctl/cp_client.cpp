@@ -131,7 +131,7 @@ CpClient::CpClient(Endpoint endpoint, std::string ca_file, std::string token)
       http_(endpoint_.host, endpoint_.port, ca_file_, std::move(token)) {}
 
 json CpClient::call(const std::string& method, const std::string& target, const json& body) const {
-  sim::HttpsResult r;
+  tls::HttpsResult r;
   try {
     r = http_.request(method, target, body);
   } catch (const boost::system::system_error& e) {

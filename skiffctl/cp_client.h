@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "common/error.h"
-#include "controlplane/simagent/https_client.h"
+#include "protocol/tls/https_client.h"
 #include "skiffctl/global_options.h"
 
 namespace skiff::ctl {
@@ -59,7 +59,7 @@ class CpClient {
 
   Endpoint endpoint_;
   std::string ca_file_;
-  sim::HttpsClient http_;
+  tls::HttpsClient http_;
 };
 
 // "/v1/COLLECTION/ID" + rest with the id percent-encoded: api_path("clusters", c, "/tasks").

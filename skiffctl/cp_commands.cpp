@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/file_io.h"
+#include "common/json_parse.h"
 #include "skiffctl/cp_common.h"
 #include "skiffctl/output.h"
 
@@ -177,9 +178,8 @@ json read_json_file(const std::string& file) {
   } catch (const Error& e) {
     throw Error(fmt::format("cannot read the task definition: {}", e.what()));
   }
-  json j = json::parse(text, nullptr, false);
-  if (j.is_discarded()) throw Error(file + ": not valid JSON");
-  return j;
+  // "<file>:<line>:<column>: malformed JSON: ..."
+  return skiff::parse_json(text, file);
 }
 
 void add_taskdef_commands(CLI::App& cp, const GlobalOptions& g) {
@@ -195,6 +195,10 @@ void add_taskdef_commands(CLI::App& cp, const GlobalOptions& g) {
       r = cl.call("POST", "/v1/taskdefs", read_json_file(a->file));
     } catch (const CpApiError& e) {
       throw CpApiError(a->file, e.status(), e.body());  // the message names the field
+    }
+    for (const auto& w : r.value("warnings", json::array())) {
+      if (w.is_string())
+        std::cerr << "warning: " << a->file << ": " << w.get<std::string>() << '\n';
     }
     if (g.json) return print_json(r);
     std::cout << field(r, "taskDefinitionArn") << '\n';

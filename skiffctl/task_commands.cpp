@@ -117,8 +117,14 @@ void run(const GlobalOptions& g, const AgentArgs& a) {
   } catch (const Error& e) {
     std::string msg = e.what();
     if (msg.rfind("cannot reach the agent", 0) == 0) throw;
-    if (msg.rfind(source + ": ", 0) == 0) msg.erase(0, source.size() + 2);
-    throw Error(a.file + ": " + msg);  // the agent names the JSON path; we name the file
+    // The agent names the JSON path or line and column after the source; we name the file
+    // as the user typed it.
+    if (msg.rfind(source + ":", 0) == 0) throw Error(a.file + msg.substr(source.size()));
+    throw Error(a.file + ": " + msg);
+  }
+  // Fields Skiff ignores or does differently: said where the user looks, not only logged.
+  for (const auto& w : task.value("warnings", json::array())) {
+    if (w.is_string()) std::cerr << "warning: " << a.file << ": " << w.get<std::string>() << '\n';
   }
   if (a.wait) {
     wait_until_running(a, since, str(task, "taskId"));

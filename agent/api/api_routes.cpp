@@ -6,6 +6,7 @@
 #include "agent/api/http_target.h"
 #include "common/error.h"
 #include "common/json_parse.h"
+#include "common/utf8.h"
 
 namespace skiff::agent {
 
@@ -42,8 +43,9 @@ std::uint64_t parse_count(const std::optional<std::string>& value, const char* n
 }
 
 // An optional JSON object body ({"reason": "..."}); empty is fine.
+// Sanitised here, at the boundary: a reason is stored with the task and dumped as JSON.
 std::string reason_from(const Route& r, const std::string& fallback) {
-  if (auto q = r.target.param("reason")) return *q;
+  if (auto q = r.target.param("reason")) return skiff::valid_utf8(*q);
   if (r.request.body.empty()) return fallback;
   json body = skiff::parse_json_or_discarded(r.request.body);
   if (body.is_discarded() || !body.is_object()) throw Error("body: must be a JSON object");
@@ -95,11 +97,12 @@ ApiReply post_task(AgentService& s, const Route& r) {
   if (skiff::json_depth_violation(r.request.body, skiff::kMaxJsonDepth) != std::string::npos) {
     throw Error("body: nested deeper than " + std::to_string(skiff::kMaxJsonDepth) + " levels");
   }
-  json parsed = skiff::parse_json_or_discarded(r.request.body);
-  if (parsed.is_discarded()) throw Error("body: not valid JSON");
-  if (!parsed.is_object()) throw Error("body: must be a JSON object (a task definition)");
-  std::string source = r.target.param("source").value_or("api");
-  return ok(s.run_task(r.request.body, source), http::status::created);
+  const auto source = r.target.param("source");
+  // "<source>:<line>:<column>: malformed JSON: ...", as for a file in tasks.d.
+  const std::string what = source.value_or("body");
+  const json parsed = skiff::parse_json(r.request.body, what);
+  if (!parsed.is_object()) throw Error(what + ": must be a JSON object (a task definition)");
+  return ok(s.run_task(r.request.body, source.value_or("api")), http::status::created);
 }
 
 ApiReply stop_task(AgentService& s, const Route& r) {

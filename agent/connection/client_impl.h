@@ -21,7 +21,7 @@
 #include "agent/connection/desired_seqs.h"
 #include "agent/connection/outbox.h"
 #include "agent/connection/task_reports.h"
-#include "controlplane/protocol/frames.h"
+#include "protocol/frames.h"
 
 namespace skiff::agent {
 

@@ -13,8 +13,8 @@
 #include "agent/connection/client_impl.h"
 #include "agent/engine/engine.h"
 #include "common/json_parse.h"
-#include "controlplane/protocol/limits.h"
-#include "controlplane/simagent/verify_host.h"
+#include "protocol/limits.h"
+#include "protocol/tls/verify_host.h"
 
 namespace skiff::agent {
 
@@ -49,7 +49,7 @@ void ControlPlaneClient::Impl::connect() {
   buffer.clear();
   ws = std::make_unique<WsStream>(ioc, tls);
   const auto& host = options.endpoint.host;
-  sim::verify_host(ws->next_layer(), host);
+  tls::verify_host(ws->next_layer(), host);
   auto& tcp_layer = beast::get_lowest_layer(*ws);
   tcp_layer.expires_after(protocol::kHandshakeTimeout);
   beast::error_code ec;

@@ -12,7 +12,7 @@
 #include <mutex>
 #include <vector>
 
-#include "controlplane/protocol/frames.h"
+#include "protocol/frames.h"
 
 namespace skiff::agent {
 

@@ -10,8 +10,8 @@
 #include "common/atomic_file.h"
 #include "common/error.h"
 #include "common/file_io.h"
-#include "controlplane/protocol/json_reader.h"
-#include "controlplane/simagent/https_client.h"
+#include "protocol/json_reader.h"
+#include "protocol/tls/https_client.h"
 
 namespace skiff::agent {
 
@@ -111,8 +111,8 @@ void save_registration(const std::filesystem::path& file, const Registration& r)
 
 Registration register_instance(const Endpoint& endpoint, const std::filesystem::path& ca_file,
                                const protocol::RegisterRequest& request) {
-  sim::HttpsClient client(endpoint.host, endpoint.port, ca_file.string());
-  sim::HttpsResult res;
+  tls::HttpsClient client(endpoint.host, endpoint.port, ca_file.string());
+  tls::HttpsResult res;
   try {
     res = client.request("POST", "/v1/register", protocol::to_json(request));
   } catch (const std::exception& e) {

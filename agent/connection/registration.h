@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "controlplane/protocol/register.h"
+#include "protocol/register.h"
 
 namespace skiff::agent {
 

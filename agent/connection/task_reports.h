@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "controlplane/protocol/frames.h"
+#include "protocol/frames.h"
 
 namespace skiff::agent {
 

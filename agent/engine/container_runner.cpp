@@ -9,7 +9,7 @@
 #include <system_error>
 
 #include "agent/engine/loopback_netns.h"
-#include "agent/taskdef/overrides.h"
+#include "agent/engine/overrides.h"
 #include "common/atomic_file.h"
 #include "common/error.h"
 #include "common/file_io.h"

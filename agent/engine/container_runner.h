@@ -9,9 +9,9 @@
 
 #include "agent/engine/paths.h"
 #include "agent/engine/runtime_client.h"
+#include "agent/engine/task_model.h"
 #include "agent/engine/task_record.h"
 #include "agent/shim/shim_client.h"
-#include "agent/taskdef/task_definition.h"
 #include "cgroups/cgroup.h"
 #include "cgroups/manager.h"
 #include "image/service/images.h"

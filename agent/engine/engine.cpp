@@ -202,35 +202,35 @@ std::int64_t TaskEngine::step(Task& t, ContainerRecord& c, const ContainerDefini
                      c.restart_count > 0 ? c.reason : "task stopped before the container started");
         return 0;
       }
-      auto verdict = evaluate_dependencies(cd, t.record);
+      auto verdict = evaluate_dependencies(t.definition, cd, t.record, now);
       if (verdict.state == DependencyState::Impossible) {
-        live.waiting_since_ms = 0;
         mark_stopped(t, c, "DependencyError: " + verdict.reason);
         if (c.essential)
           request_task_stop(
               t, "Essential container " + c.name + " could not start: " + verdict.reason);
         return now;
       }
-      if (verdict.state == DependencyState::Waiting) {
-        if (live.waiting_since_ms == 0) live.waiting_since_ms = now;
-        if (cd.start_timeout) {
-          std::int64_t deadline = live.waiting_since_ms + std::int64_t{*cd.start_timeout} * 1000;
-          if (now >= deadline) {
-            mark_stopped(t, c,
-                         "DependencyTimeout: " + verdict.reason + " not met within startTimeout " +
-                             std::to_string(*cd.start_timeout) + "s");
-            if (c.essential)
-              request_task_stop(
-                  t, "Essential container " + c.name + " timed out waiting for its dependencies");
-            return now;
-          }
-          return deadline;
+      if (verdict.state == DependencyState::TimedOut) {
+        // ECS: the dependency that did not get there in time is stopped too.
+        if (ContainerRecord* target = t.record.container(verdict.target);
+            target != nullptr && target->desired != ContainerStatus::Stopped) {
+          target->desired = ContainerStatus::Stopped;
+          target->reason =
+              "stopped: its startTimeout passed before " + c.name + "'s dependency on it was met";
+          t.dirty = true;
         }
-        return 0;  // a dependency's change wakes us
+        mark_stopped(t, c, "DependencyTimeout: " + verdict.reason);
+        if (c.essential)
+          request_task_stop(
+              t, "Essential container " + c.name + " timed out waiting for its dependencies");
+        return now;
       }
-      live.waiting_since_ms = 0;
+      if (verdict.state == DependencyState::Waiting) {
+        return verdict.wake_at_ms;  // 0: a dependency's change wakes us
+      }
+      if (now < live.next_attempt_ms) return live.next_attempt_ms;
       create_and_start(t, c, cd);
-      return now;
+      return live.next_attempt_ms > now ? live.next_attempt_ms : now;
     }
     case ContainerStatus::Creating:
       // Only recovery leaves this state behind, and it resolves it; be safe anyway.
@@ -273,11 +273,14 @@ void TaskEngine::create_and_start(Task& t, ContainerRecord& c, const ContainerDe
   c.kill_needed = false;
   c.stop_requested_ms = 0;
   c.health = Health::Unknown;
+  Live& live = t.live[c.name];
   save(t);
   if (t.dirty) {
-    // The intent did not reach the disk (full?): don't start what we could not find again.
+    // The intent did not reach the disk (full?): don't start what we could not find again,
+    // and try again later, not at once (a tight loop of failed saves burns the CPU).
     c.known = ContainerStatus::Pulled;
     c.generation -= 1;
+    live.next_attempt_ms = now_ms() + retry_delay_ms(++live.failed_attempts);
     return;
   }
   try {
@@ -285,11 +288,23 @@ void TaskEngine::create_and_start(Task& t, ContainerRecord& c, const ContainerDe
     // Dependencies were checked above, so nothing has to happen between create and start.
     runner_.create_and_start(t.record, t.definition, cd, c);
   } catch (const std::exception& e) {
+    if (c.restart_count > 0 && cd.restart_policy.enabled && !stopping(t, c)) {
+      // A restart that cannot be created (a full disk, say) is tried again later: one
+      // failure must not end a task whose policy is to keep it running.
+      c.known = ContainerStatus::Pulled;
+      c.reason = std::string("restart failed, will retry: ") + e.what();
+      live.next_attempt_ms = now_ms() + retry_delay_ms(++live.failed_attempts);
+      t.dirty = true;
+      emit(t, &c, "container");
+      return;
+    }
     mark_stopped(t, c, std::string("CannotCreateContainerError: ") + e.what());
     if (c.essential)
       request_task_stop(t, "Essential container " + c.name + " could not be created");
     return;
   }
+  live.failed_attempts = 0;
+  live.next_attempt_ms = 0;
   // Not saved here: recovery adopts a CREATING container whose shim and runtime state
   // exist, so the next save (RUNNING) is enough. CREATED is still reported, for event
   // readers that follow each step.
@@ -408,9 +423,6 @@ void TaskEngine::on_exit(Task& t, ContainerRecord& c, const ContainerDefinition&
   } else {
     reason = exit_description(c);
   }
-  runner_.cleanup(t.record, c);
-  c.pid = 0;
-  c.shim_pid = 0;
   emit(t, &c, "exit",
        {{"exitCode", c.exit_code ? nlohmann::json(*c.exit_code) : nlohmann::json()},
         {"reason", reason},
@@ -427,6 +439,7 @@ void TaskEngine::on_exit(Task& t, ContainerRecord& c, const ContainerDefinition&
       c.health = Health::Unknown;
       t.dirty = true;
       emit(t, &c, "restart", {{"restartCount", c.restart_count}});
+      save_then_cleanup(t, c);
       return;
     }
     if (cd.restart_policy.enabled) reason += "; not restarted: " + decision.why;
@@ -440,6 +453,17 @@ void TaskEngine::on_exit(Task& t, ContainerRecord& c, const ContainerDefinition&
   if (c.essential && t.record.desired == TaskStatus::Running) {
     request_task_stop(t, "Essential container in task exited");
   }
+  save_then_cleanup(t, c);
+}
+
+void TaskEngine::save_then_cleanup(Task& t, ContainerRecord& c) {
+  // The exit reaches the disk before the shim's exit record and the runtime state that
+  // prove it are removed: a crash in between must not lose the exit code.
+  save(t);
+  runner_.cleanup(t.record, c);
+  c.pid = 0;
+  c.shim_pid = 0;
+  t.dirty = true;
 }
 
 std::int64_t TaskEngine::progress_stop(Task& t, ContainerRecord& c, const ContainerDefinition& cd) {
@@ -458,10 +482,26 @@ std::int64_t TaskEngine::progress_stop(Task& t, ContainerRecord& c, const Contai
     } catch (const std::exception& e) {
       spdlog::warn("container {}: {}", c.runtime_id, e.what());
     }
+    live.stop_signal_sent_ms = now;
     emit(t, &c, "stopping", {{"signal", c.stop_signal}, {"stopTimeout", cd.stop_timeout}});
     return now + timeout_ms;
   }
-  const std::int64_t deadline = c.stop_requested_ms + timeout_ms;
+  if (live.stop_signal_sent_ms == 0 && !c.kill_needed) {
+    // The record says the stop began, but not in this process: the agent may have died
+    // between saving the intent and sending the signal. Send it (again: a second SIGTERM
+    // is harmless), and give the container its full stopTimeout from now.
+    try {
+      runner_.signal(c, c.stop_signal);
+    } catch (const std::exception& e) {
+      spdlog::warn("container {}: {}", c.runtime_id, e.what());
+    }
+    live.stop_signal_sent_ms = now;
+    emit(t, &c, "stopping",
+         {{"signal", c.stop_signal}, {"stopTimeout", cd.stop_timeout}, {"resumed", true}});
+    return now + timeout_ms;
+  }
+  const std::int64_t deadline =
+      std::max(c.stop_requested_ms, live.stop_signal_sent_ms) + timeout_ms;
   if (!c.kill_needed && now >= deadline) {
     c.kill_needed = true;
     t.dirty = true;
@@ -574,9 +614,27 @@ void TaskEngine::save(Task& t) {
     t.dirty = false;
   } catch (const std::exception& e) {
     t.dirty = true;
-    spdlog::error("task {}: cannot save state: {}", t.record.id, e.what());
-    events_.publish({{"type", "error"}, {"taskId", t.record.id}, {"message", e.what()}});
+    // Once per interval, with a count: a full disk must not also fill the journal.
+    const std::int64_t now = now_ms();
+    if (now - save_error_logged_ms_ < kSaveErrorLogIntervalMs) {
+      ++save_errors_unlogged_;
+      return;
+    }
+    const std::string also = save_errors_unlogged_ == 0
+                                 ? std::string()
+                                 : " (and " + std::to_string(save_errors_unlogged_) +
+                                       " failed saves since the last report)";
+    spdlog::error("task {}: cannot save state: {}{}", t.record.id, e.what(), also);
+    events_.publish({{"type", "error"}, {"taskId", t.record.id}, {"message", e.what() + also}});
+    save_error_logged_ms_ = now;
+    save_errors_unlogged_ = 0;
   }
+}
+
+std::int64_t TaskEngine::retry_delay_ms(int failed_attempts) {
+  // 1 s, doubling, at most a minute.
+  const int doublings = std::min(failed_attempts - 1, 6);
+  return std::min<std::int64_t>(60'000, std::int64_t{1000} << doublings);
 }
 
 void TaskEngine::emit(const Task& t, const ContainerRecord* c, const std::string& type,

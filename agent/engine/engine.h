@@ -22,8 +22,8 @@
 #include "agent/engine/health_tracker.h"
 #include "agent/engine/image_puller.h"
 #include "agent/engine/state_store.h"
+#include "agent/engine/task_model.h"
 #include "agent/engine/task_record.h"
-#include "agent/taskdef/task_definition.h"
 #include "common/unique_fd.h"
 
 namespace skiff::agent {
@@ -90,7 +90,12 @@ class TaskEngine : public AgentService {
     std::optional<HealthTracker> health;
     AsyncCommand probe;
     std::int64_t probe_deadline_ms = 0;
-    std::int64_t waiting_since_ms = 0;
+    // When this process sent the stop signal (0: not yet, e.g. after a restart).
+    std::int64_t stop_signal_sent_ms = 0;
+    // Creating failed for a reason that may pass (the intent could not be saved, a
+    // restart could not be created: a full disk): not before this time again.
+    std::int64_t next_attempt_ms = 0;
+    int failed_attempts = 0;
     bool replacing = false;  // unhealthy: stop, then start again
   };
   struct Task {
@@ -116,6 +121,7 @@ class TaskEngine : public AgentService {
   bool check_exit(Task& t, ContainerRecord& c, const ContainerDefinition& cd);
   void on_exit(Task& t, ContainerRecord& c, const ContainerDefinition& cd,
                const std::optional<ExitStatus>& status, const std::string& vanished);
+  void save_then_cleanup(Task& t, ContainerRecord& c);
   std::int64_t progress_stop(Task& t, ContainerRecord& c, const ContainerDefinition& cd);
   std::int64_t run_health(Task& t, ContainerRecord& c, const ContainerDefinition& cd);
   void mark_stopped(Task& t, ContainerRecord& c, const std::string& reason);
@@ -125,6 +131,7 @@ class TaskEngine : public AgentService {
   void recover_container(Task& t, ContainerRecord& c, std::vector<std::string>& problems);
 
   void save(Task& t);
+  static std::int64_t retry_delay_ms(int failed_attempts);
   void emit(const Task& t, const ContainerRecord* c, const std::string& type,
             nlohmann::json extra = {});
   nlohmann::json view(const Task& t) const;
@@ -139,6 +146,10 @@ class TaskEngine : public AgentService {
   EventLog events_;
 
   mutable std::mutex mu_;
+  // save()'s error log, at most once per interval (under mu_).
+  static constexpr std::int64_t kSaveErrorLogIntervalMs = 10'000;
+  std::int64_t save_error_logged_ms_ = 0;
+  std::uint64_t save_errors_unlogged_ = 0;
   std::map<std::string, std::unique_ptr<Task>> tasks_;
   std::function<nlohmann::json()> metadata_extra_;
   UniqueFd wake_fd_;

@@ -8,6 +8,7 @@
 
 #include "agent/engine/engine.h"
 #include "common/error.h"
+#include "common/utf8.h"
 #include "image/store/digest.h"
 
 namespace skiff::agent {
@@ -43,6 +44,24 @@ std::string_view task_health(const TaskRecord& r, const TaskDefinition& def) {
   return any_check && all_healthy ? "HEALTHY" : "UNKNOWN";
 }
 
+// runtimePlatform names the CPU the image needs: refused here, rather than failing later
+// with an exec format error.
+void check_platform(const TaskDefinition& def, const std::string& source) {
+  const std::string_view want = oci_architecture(def.runtime_platform);
+  if (want.empty()) return;
+  utsname u{};
+  ::uname(&u);
+  const std::string_view machine = u.machine;
+  const std::string_view have = machine == "x86_64"    ? "amd64"
+                                : machine == "aarch64" ? "arm64"
+                                                       : machine;
+  if (want != have) {
+    throw Error(source +
+                ": runtimePlatform.cpuArchitecture: " + def.runtime_platform.cpu_architecture +
+                " images cannot run on this " + std::string(machine) + " host");
+  }
+}
+
 }  // namespace
 
 std::string TaskEngine::submit(const std::string& definition_json, const std::string& source,
@@ -50,6 +69,7 @@ std::string TaskEngine::submit(const std::string& definition_json, const std::st
   ParseOptions options;
   options.default_stop_timeout = config_.default_stop_timeout;
   auto def = parse_task_definition(definition_json, source, options);
+  check_platform(def, source);
   for (const auto& w : def.warnings) spdlog::warn("{}: {}", source, w);
   auto parsed = nlohmann::json::parse(definition_json);
   std::string hash = image::sha256_of(definition_json).str();
@@ -249,16 +269,30 @@ nlohmann::json TaskEngine::run_task(const std::string& definition_json, const st
 void TaskEngine::stop_task(const std::string& task_id, const std::string& reason) {
   std::lock_guard lock(mu_);
   Task& t = find(task_id);
-  request_task_stop(t, reason.empty() ? "Task stopped by user" : reason);
+  request_task_stop(t, reason.empty() ? "Task stopped by user" : valid_utf8(reason));
+  // Saved before the caller answers: an acknowledged stop must survive a crash.
+  if (t.dirty) save(t);
   wake();
+  if (t.dirty) {
+    throw Error("task " + task_id +
+                ": the stop is under way but could not be saved (see the agent's log); it "
+                "would not survive an agent restart");
+  }
 }
 
 void TaskEngine::drain(const std::string& reason) {
   std::lock_guard lock(mu_);
+  std::size_t unsaved = 0;
   for (auto& [id, t] : tasks_) {
-    request_task_stop(*t, reason.empty() ? "Agent drained" : reason);
+    request_task_stop(*t, reason.empty() ? "Agent drained" : valid_utf8(reason));
+    if (t->dirty) save(*t);
+    if (t->dirty) ++unsaved;
   }
   wake();
+  if (unsaved != 0) {
+    throw Error("drain: the stops are under way but " + std::to_string(unsaved) +
+                " could not be saved (see the agent's log)");
+  }
 }
 
 nlohmann::json TaskEngine::task_stats(const std::string& task_id) {

@@ -8,8 +8,8 @@
 
 #include <cstdint>
 
+#include "agent/engine/task_model.h"
 #include "agent/engine/task_record.h"
-#include "agent/taskdef/task_definition.h"
 
 namespace skiff::agent {
 

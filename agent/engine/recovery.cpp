@@ -1,9 +1,10 @@
 // Start-up recovery: make the saved state true again before doing anything new.
 //
 // Each container is in one of the states the loop saves *before* acting, so there are few
-// cases. CREATING: a shim launch was in flight; keep the container if the shim made it,
-// else remove whatever half exists. CREATED/RUNNING: leave it to the loop, which adopts a
-// live shim or reads the exit record of a dead one (or reports the container vanished).
+// cases. STOPPED (or PULLED for a restart) with a shim still named: its exit was saved and
+// the cleanup did not happen; do it. CREATING: a shim launch was in flight; keep the container if
+// the shim made it, else remove whatever half exists. CREATED/RUNNING: leave it to the loop, which
+// adopts a live shim or reads the exit record of a dead one (or reports the container vanished).
 // Runtime containers that no task knows about are removed, so nothing is orphaned.
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -18,6 +19,20 @@ namespace skiff::agent {
 
 void TaskEngine::recover_container(Task& t, ContainerRecord& c,
                                    std::vector<std::string>& problems) {
+  if ((c.known == ContainerStatus::Stopped || c.known == ContainerStatus::Pulled) &&
+      (c.shim_pid != 0 || c.pid != 0)) {
+    // The exit was saved, then the agent died before removing the shim's and the runtime's
+    // leftovers (save_then_cleanup): finish that.
+    try {
+      runner_.cleanup(t.record, c);
+    } catch (const std::exception& e) {
+      problems.push_back(e.what());
+    }
+    c.shim_pid = 0;
+    c.pid = 0;
+    t.dirty = true;
+    return;
+  }
   if (c.known != ContainerStatus::Creating) return;
   std::optional<ShimInfo> info;
   try {

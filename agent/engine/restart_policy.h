@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include "agent/engine/task_model.h"
 #include "agent/engine/task_record.h"
-#include "agent/taskdef/task_definition.h"
 
 namespace skiff::agent {
 

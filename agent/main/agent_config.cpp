@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <sstream>
 
-#include "agent/taskdef/task_definition.h"
+#include "agent/engine/task_model.h"
 #include "common/error.h"
 #include "common/file_io.h"
 

@@ -18,12 +18,12 @@
 #include <string>
 #include <vector>
 
-#include "agent/shim/atomic_file.h"
 #include "agent/shim/line_pump.h"
-#include "common/proc_stat.h"
 #include "agent/shim/shim_files.h"
 #include "agent/shim/timestamp.h"
+#include "common/atomic_file.h"
 #include "common/error.h"
+#include "common/proc_stat.h"
 #include "common/unique_fd.h"
 
 extern char** environ;
@@ -306,7 +306,7 @@ void Monitor::write_state() {
                 static_cast<unsigned long long>(shim_start.value_or(0)),
                 static_cast<int>(init_pid_),
                 static_cast<unsigned long long>(init_start.value_or(0)), now);
-  write_file_atomic(path(shim_files::kState), buf);
+  write_file_atomic(path(shim_files::kState), buf, 0600);
 }
 
 void Monitor::write_exit() {
@@ -319,7 +319,7 @@ void Monitor::write_exit() {
   std::snprintf(buf, sizeof buf, "{\"pid\":%d,\"exitCode\":%d%s,\"exitedAt\":\"%s\"}\n",
                 static_cast<int>(init_pid_), code, signal_field, exited_at_);
   try {
-    write_file_atomic(path(shim_files::kExit), buf);
+    write_file_atomic(path(shim_files::kExit), buf, 0600);
   } catch (const Error&) {
     // Nobody to tell: the agent will find no exit.json and report the exit as unknown.
   }

@@ -24,8 +24,8 @@
 #include <sstream>
 #include <thread>
 
-#include "controlplane/simagent/https_client.h"
-#include "controlplane/simagent/sim_agent.h"
+#include "protocol/tls/https_client.h"
+#include "tests/support/simagent/sim_agent.h"
 
 namespace {
 
@@ -107,7 +107,7 @@ Result run_one(const std::string& bin, int n, int tasks, double idle_s, double h
   std::ifstream(dir / "data" / "port") >> port;
   std::ifstream(dir / "data" / "admin.token") >> token;
   const auto ca = (dir / "data" / "certs" / "ca.pem").string();
-  skiff::sim::HttpsClient admin("127.0.0.1", port, ca, token);
+  skiff::tls::HttpsClient admin("127.0.0.1", port, ca, token);
   admin.call("POST", "/v1/clusters", {{"name", "bench"}});
   admin.call("POST", "/v1/taskdefs",
              {{"family", "tiny"},

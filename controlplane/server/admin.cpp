@@ -311,12 +311,11 @@ json Controller::revoke_instance(const std::string& id) {
 
 // --- task definitions
 
-json Controller::register_taskdef(const json& body) {
+json Controller::register_taskdef(std::string_view body) {
   TaskDef td;
   try {
-    td = parse_task_definition(body);
-  } catch (const ApiError&) {
-    throw;
+    td = parse_task_definition(body, "taskDefinition");
+    parse_constraints(td.placementConstraints);  // the scheduler's syntax, checked now
   } catch (const skiff::Error& e) {
     throw ApiError(400, "bad_request", e.what());
   }
@@ -324,7 +323,10 @@ json Controller::register_taskdef(const json& body) {
   td.registeredAt = iso_time(now_ms());
   save(td);
   taskdefs_[td.key()] = td;
-  return {{"family", td.family}, {"revision", td.revision}, {"taskDefinitionArn", td.key()}};
+  return {{"family", td.family},
+          {"revision", td.revision},
+          {"taskDefinitionArn", td.key()},
+          {"warnings", td.warnings}};
 }
 
 json Controller::list_taskdefs() const {

@@ -3,7 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/json_parse.h"
-#include "controlplane/protocol/limits.h"
+#include "protocol/limits.h"
 
 namespace skiff::cp {
 

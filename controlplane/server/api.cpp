@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "common/json_parse.h"
-#include "controlplane/protocol/json_reader.h"
-#include "controlplane/protocol/limits.h"
+#include "protocol/json_reader.h"
+#include "protocol/limits.h"
 
 namespace skiff::cp {
 namespace {
@@ -40,15 +40,22 @@ std::string query_param(std::string_view query, const std::string& key) {
   return "";
 }
 
-json parse_body(const std::string& body) {
-  if (body.empty()) return json::object();
+// Before any parse: a deep body is refused the same way on every route.
+void check_body_depth(const std::string& body) {
   if (skiff::json_depth_violation(body, skiff::kMaxJsonDepth) != std::string::npos) {
     throw ApiError(400, "bad_request",
                    "body: nested deeper than " + std::to_string(skiff::kMaxJsonDepth) + " levels");
   }
-  auto j = skiff::parse_json_or_discarded(body);
-  if (j.is_discarded()) throw ApiError(400, "bad_request", "body: not valid JSON");
-  return j;
+}
+
+json parse_body(const std::string& body) {
+  if (body.empty()) return json::object();
+  check_body_depth(body);
+  try {
+    return skiff::parse_json(body, "body");
+  } catch (const skiff::JsonInputError& e) {
+    throw ApiError(400, "bad_request", e.what());
+  }
 }
 
 bool admin_ok(const std::string& authorization, const std::string& admin_token) {
@@ -101,7 +108,10 @@ HttpReply route(Controller& c, const HttpCall& call) {
   } else if (is({"v1", "instances", "*", "revoke"})) {
     if (m == "POST") return {200, c.revoke_instance(p[2])};
   } else if (is({"v1", "taskdefs"})) {
-    if (m == "POST") return {201, c.register_taskdef(body())};
+    if (m == "POST") {
+      check_body_depth(call.body);
+      return {201, c.register_taskdef(call.body)};
+    }
     if (m == "GET") return {200, c.list_taskdefs()};
   } else if (is({"v1", "taskdefs", "*"})) {
     if (m == "GET") return {200, c.describe_taskdef(p[2], "")};

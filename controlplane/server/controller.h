@@ -12,14 +12,15 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "common/error.h"
-#include "controlplane/protocol/frames.h"
-#include "controlplane/protocol/register.h"
 #include "controlplane/server/model.h"
 #include "controlplane/server/scheduler.h"
 #include "controlplane/server/store.h"
+#include "protocol/frames.h"
+#include "protocol/register.h"
 
 namespace skiff::cp {
 
@@ -67,7 +68,8 @@ class Controller {
   nlohmann::json describe_instance(const std::string& id) const;
   nlohmann::json drain_instance(const std::string& id);
   nlohmann::json revoke_instance(const std::string& id);
-  nlohmann::json register_taskdef(const nlohmann::json& body);
+  // `body` is the definition's JSON text: errors name its line and column.
+  nlohmann::json register_taskdef(std::string_view body);
   nlohmann::json list_taskdefs() const;
   nlohmann::json describe_taskdef(const std::string& family, const std::string& revision) const;
   nlohmann::json deregister_taskdef(const std::string& family, const std::string& revision);
@@ -155,6 +157,7 @@ class Controller {
   void reconcile(Service& s, std::int64_t now);
   void take_out_of_service(Service& s, Task& t, const std::string& reason, std::int64_t now);
   void on_service_task_changed(Task& t);
+  void on_service_task_healthy(const Task& t);
   void add_event(Service& s, const std::string& message);
   Deployment& start_deployment(Service& s, const std::string& taskdef, const std::string& why);
   void expire_disconnected(std::int64_t now);

@@ -23,6 +23,13 @@ std::string iso_time(std::int64_t ms) {
 
 std::string Instance::attribute(const std::string& name) const {
   if (name == "arch") return arch;
+  // ECS's built-in attributes, as task definitions' constraints name them.
+  if (name == "ecs.cpu-architecture") {
+    if (arch == "amd64") return "x86_64";
+    return arch;
+  }
+  if (name == "ecs.os-type") return os;
+  if (name == "ecs.os-family") return os == "linux" ? "LINUX" : os;
   if (name == "os") return os;
   if (name == "kernel") return kernel;
   if (name == "cgroupMode") return cgroupMode;

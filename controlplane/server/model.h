@@ -60,7 +60,13 @@ struct TaskDef {
   // Derived from the definition at registration.
   std::uint64_t cpu = 0;
   std::uint64_t memoryMiB = 0;
-  std::vector<std::uint64_t> hostPorts;
+  std::vector<std::uint64_t> hostPorts;     // TCP
+  std::vector<std::uint64_t> hostUdpPorts;  // UDP: the same number may be used on both
+  // The definition's placementConstraints, plus one for its runtimePlatform.
+  nlohmann::json placementConstraints = nlohmann::json::array();
+  // What the parser warned about (unsupported fields, privileged containers), shown on
+  // registration and describe.
+  std::vector<std::string> warnings;
 
   std::string key() const { return family + ":" + std::to_string(revision); }
 };
@@ -96,6 +102,7 @@ struct Task {
   std::uint64_t cpu = 0;
   std::uint64_t memoryMiB = 0;
   std::vector<std::uint64_t> hostPorts;
+  std::vector<std::uint64_t> hostUdpPorts;
   nlohmann::json containers = nlohmann::json::array();
   std::vector<Transition> transitions;
 
@@ -149,6 +156,10 @@ struct Service {
   std::vector<Deployment> deployments;
   std::vector<ServiceEvent> events;
   std::string createdAt;
+  // Launch throttle (as ECS's service scheduler backs off): failed starts since a task of
+  // the service was last healthy, and the earliest time the next task may be launched.
+  std::uint64_t failedStartsInARow = 0;
+  std::int64_t launchNotBeforeMs = 0;
 
   std::string key() const { return cluster + "/" + name; }
   Deployment* primary();
@@ -164,7 +175,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Instance, id, cluster, salt, tok
                                                 lastSeenMs, lastStateSeq, connected,
                                                 disconnectedSinceMs, metrics)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TaskDef, family, revision, status, registeredAt,
-                                                definition, cpu, memoryMiB, hostPorts)
+                                                definition, cpu, memoryMiB, hostPorts, hostUdpPorts,
+                                                placementConstraints, warnings)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Transition, at, atMs, lastStatus, healthStatus,
                                                 reason)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Task, id, cluster, instanceId, family, revision,
@@ -172,7 +184,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Task, id, cluster, instanceId, f
                                                 desiredSeq, lastStatus, healthStatus, stoppedReason,
                                                 stopRequestReason, everHealthy, failedStart, lost,
                                                 drainUntilMs, createdMs, cpu, memoryMiB, hostPorts,
-                                                containers, transitions)
+                                                hostUdpPorts, containers, transitions)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DeploymentRef, id, taskDefinition, createdAt)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Deployment, id, taskDefinition, status,
                                                 rolloutState, reason, failedTasks, createdAt,
@@ -184,6 +196,6 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Service, name, cluster, taskDefi
                                                 circuitBreakerThreshold, deregistrationDelaySeconds,
                                                 placementConstraints, placementStrategy, status,
                                                 lastCompletedTaskDefinition, deployments, events,
-                                                createdAt)
+                                                createdAt, failedStartsInARow, launchNotBeforeMs)
 
 }  // namespace skiff::cp

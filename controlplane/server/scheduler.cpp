@@ -67,6 +67,20 @@ std::vector<Constraint> parse_constraints(const nlohmann::json& j) {
   return out;
 }
 
+Demand demand_of(const TaskDef& td) {
+  return Demand{td.cpu, td.memoryMiB, td.hostPorts, td.hostUdpPorts};
+}
+
+std::vector<Constraint> constraints_for(const TaskDef& td, const nlohmann::json& placement) {
+  auto out = parse_constraints(placement);
+  try {
+    for (auto& c : parse_constraints(td.placementConstraints)) out.push_back(std::move(c));
+  } catch (const Error& e) {
+    throw Error("task definition " + td.key() + ": " + e.what());
+  }
+  return out;
+}
+
 Strategy parse_strategy(const nlohmann::json& j) {
   if (j.is_null() || (j.is_array() && j.empty())) return Strategy::kSpread;
   if (!j.is_array()) throw Error("placementStrategy: expected an array");
@@ -100,6 +114,7 @@ std::optional<std::size_t> place(std::vector<Candidate>& candidates, const Deman
     }
     bool port_free = true;
     for (auto p : demand.hostPorts) port_free = port_free && !c.usedPorts.count(p);
+    for (auto p : demand.hostUdpPorts) port_free = port_free && !c.usedUdpPorts.count(p);
     if (!port_free) {
       ++rejected_ports;
       continue;
@@ -135,6 +150,7 @@ std::optional<std::size_t> place(std::vector<Candidate>& candidates, const Deman
   chosen.usedCpu += demand.cpu;
   chosen.usedMemoryMiB += demand.memoryMiB;
   for (auto p : demand.hostPorts) chosen.usedPorts.insert(p);
+  for (auto p : demand.hostUdpPorts) chosen.usedUdpPorts.insert(p);
   ++chosen.tasks;
   ++chosen.groupTasks;
   return best;

@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <array>
 
-#include "controlplane/protocol/limits.h"
 #include "controlplane/server/api.h"
 #include "controlplane/server/conn_gate.h"
+#include "protocol/limits.h"
 
 namespace skiff::cp {
 namespace {

@@ -11,6 +11,14 @@
 namespace skiff::cp {
 namespace {
 
+// 1 s after the first failed start, doubling, at most 5 minutes.
+std::int64_t launch_backoff_ms(std::uint64_t failed_in_a_row) {
+  constexpr std::int64_t kFirstMs = 1000;
+  constexpr std::int64_t kMaxMs = 5 * 60 * 1000;
+  const std::uint64_t doublings = std::min<std::uint64_t>(failed_in_a_row - 1, 20);
+  return std::min(kMaxMs, kFirstMs << doublings);
+}
+
 using nlohmann::json;
 
 constexpr std::size_t kMaxEvents = 200;
@@ -233,6 +241,14 @@ void Controller::on_service_task_changed(Task& t) {
   }
   t.failedStart = true;
   save(t);
+  // Throttle: a service whose tasks fail at once is relaunched ever more slowly, not at
+  // the speed of the tick (88 tasks in 24 s were seen), until one of its tasks is healthy.
+  ++s.failedStartsInARow;
+  const std::int64_t delay = launch_backoff_ms(s.failedStartsInARow);
+  s.launchNotBeforeMs = now_ms() + delay;
+  add_event(s, fmt::format("service {} is unable to consistently start tasks successfully: "
+                           "{} failed starts in a row; the next launch waits {} s",
+                           s.name, s.failedStartsInARow, delay / 1000));
   auto dep = std::find_if(s.deployments.begin(), s.deployments.end(),
                           [&](const Deployment& d) { return d.id == t.deploymentId; });
   if (dep == s.deployments.end()) {
@@ -256,6 +272,14 @@ void Controller::on_service_task_changed(Task& t) {
     }
   }
   save(s);
+}
+
+void Controller::on_service_task_healthy(const Task& t) {
+  auto it = services_.find(t.cluster + "/" + t.service);
+  if (it == services_.end() || it->second.failedStartsInARow == 0) return;
+  it->second.failedStartsInARow = 0;
+  it->second.launchNotBeforeMs = 0;
+  save(it->second);
 }
 
 void Controller::take_out_of_service(Service& s, Task& t, const std::string& reason,
@@ -325,7 +349,7 @@ void Controller::reconcile(Service& s, std::int64_t now) {
   }
   // 1. Start primary tasks within maximumPercent (not for a failed deployment).
   if (prim->rolloutState != "FAILED" && primary_active.size() < D && total < max_total &&
-      s.status == "ACTIVE") {
+      s.status == "ACTIVE" && now >= s.launchNotBeforeMs) {
     auto n = std::min<std::uint64_t>(D - primary_active.size(), max_total - total);
     const TaskDef* td = nullptr;
     try {
@@ -335,13 +359,12 @@ void Controller::reconcile(Service& s, std::int64_t now) {
     }
     if (td) {
       auto cands = candidates(s.cluster, "service:" + s.name);
-      const auto constraints = parse_constraints(s.placementConstraints);
+      const auto constraints = constraints_for(*td, s.placementConstraints);
       const auto strategy = parse_strategy(s.placementStrategy);
       const auto prim_id = prim->id;
       for (; n > 0; --n) {
         std::string why;
-        auto chosen =
-            place(cands, Demand{td->cpu, td->memoryMiB, td->hostPorts}, constraints, strategy, why);
+        auto chosen = place(cands, demand_of(*td), constraints, strategy, why);
         if (!chosen) {
           const auto msg = "unable to place a task: " + why;
           if (s.events.empty() || s.events.back().message != msg) add_event(s, msg);

@@ -44,6 +44,7 @@ std::vector<Candidate> Controller::candidates(const std::string& cl,
         c.usedCpu += t.cpu;
         c.usedMemoryMiB += t.memoryMiB;
         c.usedPorts.insert(t.hostPorts.begin(), t.hostPorts.end());
+        c.usedUdpPorts.insert(t.hostUdpPorts.begin(), t.hostUdpPorts.end());
         ++c.tasks;
         const auto g = t.service.empty() ? "family:" + t.family : "service:" + t.service;
         if (g == group && t.desiredStatus == "RUNNING") ++c.groupTasks;
@@ -71,6 +72,7 @@ Task& Controller::create_task(const std::string& cl, const TaskDef& td,
   t.cpu = td.cpu;
   t.memoryMiB = td.memoryMiB;
   t.hostPorts = td.hostPorts;
+  t.hostUdpPorts = td.hostUdpPorts;
   t.transitions.push_back({iso_time(t.createdMs), t.createdMs, t.lastStatus, t.healthStatus,
                            "placed on " + instance_id});
   auto& stored = tasks_[t.id] = std::move(t);
@@ -122,6 +124,7 @@ void Controller::set_status(Task& t, const std::string& last_status, const std::
   const bool became_unhealthy = health == "UNHEALTHY" && t.healthStatus != "UNHEALTHY";
   t.lastStatus = last_status;
   t.healthStatus = health;
+  const bool became_healthy = t.healthy() && !t.everHealthy;
   if (t.healthy()) t.everHealthy = true;
   const auto now = now_ms();
   t.transitions.push_back({iso_time(now), now, last_status, health, reason});
@@ -129,6 +132,7 @@ void Controller::set_status(Task& t, const std::string& last_status, const std::
   spdlog::info("task {} ({}): {} {}{}", t.id, t.taskDefinition(), last_status, health,
                reason.empty() ? "" : " (" + reason + ")");
   if (!t.service.empty() && (became_stopped || became_unhealthy)) on_service_task_changed(t);
+  if (!t.service.empty() && became_healthy) on_service_task_healthy(t);
 }
 
 void Controller::apply_known(Task& t, const std::string& known, const std::string& stopped_reason,
@@ -177,7 +181,7 @@ json Controller::run_task(const std::string& cl, const json& body) {
   std::vector<Constraint> constraints;
   Strategy strategy;
   try {
-    constraints = parse_constraints(body.value("placementConstraints", json()));
+    constraints = constraints_for(td, body.value("placementConstraints", json()));
     strategy = parse_strategy(body.value("placementStrategy", json()));
   } catch (const skiff::Error& e) {
     throw ApiError(400, "bad_request", e.what());
@@ -189,8 +193,7 @@ json Controller::run_task(const std::string& cl, const json& body) {
   json tasks = json::array(), failures = json::array();
   for (std::uint64_t n = 0; n < count; ++n) {
     std::string why;
-    auto chosen =
-        place(cands, Demand{td.cpu, td.memoryMiB, td.hostPorts}, constraints, strategy, why);
+    auto chosen = place(cands, demand_of(td), constraints, strategy, why);
     if (!chosen) {
       failures.push_back({{"reason", why}});
       continue;

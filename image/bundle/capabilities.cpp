@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "image/bundle/bundle.h"
+#include "runtime/spec/hardening.h"
 #include "runtime/spec/spec.h"
 
 namespace skiff::image {
@@ -58,12 +59,8 @@ const std::vector<std::string>& every_capability() {
 }  // namespace
 
 const std::vector<std::string>& default_capabilities() {
-  static const std::vector<std::string> caps = {
-      "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
-      "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
-      "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
-      "CAP_KILL",    "CAP_AUDIT_WRITE",
-  };
+  static const std::vector<std::string> caps(oci::hardening::kDefaultCapabilities.begin(),
+                                             oci::hardening::kDefaultCapabilities.end());
   return caps;
 }
 

@@ -8,6 +8,7 @@
 #include "common/rlimit_names.h"
 #include "image/bundle/bundle.h"
 #include "image/bundle/user_lookup.h"
+#include "runtime/spec/hardening.h"
 
 namespace skiff::image {
 namespace {
@@ -353,19 +354,8 @@ json make_runtime_config(const json& image_config, const BundleOverrides& o,
   if (!devices.empty()) linux_json["devices"] = devices;
   // Privileged is Docker's: nothing hidden, nothing filtered.
   if (!o.privileged) {
-    linux_json["maskedPaths"] = {"/proc/asound",
-                                 "/proc/acpi",
-                                 "/proc/kcore",
-                                 "/proc/keys",
-                                 "/proc/latency_stats",
-                                 "/proc/timer_list",
-                                 "/proc/timer_stats",
-                                 "/proc/sched_debug",
-                                 "/proc/scsi",
-                                 "/sys/firmware",
-                                 "/sys/devices/virtual/powercap"};
-    linux_json["readonlyPaths"] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
-                                   "/proc/sysrq-trigger"};
+    linux_json["maskedPaths"] = json(oci::hardening::kMaskedPaths);
+    linux_json["readonlyPaths"] = json(oci::hardening::kReadonlyPaths);
     linux_json["seccomp"] = default_seccomp_profile(caps);
   }
   if (!o.cgroups_path.empty()) linux_json["cgroupsPath"] = o.cgroups_path;

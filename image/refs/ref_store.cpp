@@ -6,8 +6,9 @@
 #include <ctime>
 #include <map>
 
+#include "common/atomic_file.h"
 #include "common/error.h"
-#include "image/refs/atomic_file.h"
+#include "image/refs/state_file.h"
 
 namespace skiff::image {
 
@@ -52,7 +53,7 @@ void save(const fs::path& file, const Records& records) {
     images[name] = {
         {"target", r.target.to_json()}, {"manifest", r.manifest.str()}, {"created", r.created}};
   }
-  write_file_atomically(file, json{{"version", 1}, {"images", images}}.dump(2) + "\n");
+  write_file_atomic(file, json{{"version", 1}, {"images", images}}.dump(2) + "\n");
 }
 
 }  // namespace

@@ -6,10 +6,11 @@
 #include <cerrno>
 #include <system_error>
 
+#include "common/atomic_file.h"
 #include "common/error.h"
 #include "common/file_io.h"
 #include "common/mountinfo.h"
-#include "image/refs/atomic_file.h"
+#include "image/refs/state_file.h"
 #include "image/service/images.h"
 #include "image/snapshots/snapshotter.h"
 
@@ -123,9 +124,9 @@ BundleInfo Images::create_bundle(std::string_view ref, const fs::path& bundle_di
   }
   leases_.put(lease);
   rollback.lease_written();
-  write_file_atomically(bundle_dir / kMarker,
-                        json{{"id", bundle_id}, {"root", store_.root().string()}}.dump() + "\n",
-                        /*durable=*/false);
+  write_file_atomic(bundle_dir / kMarker,
+                    json{{"id", bundle_id}, {"root", store_.root().string()}}.dump() + "\n", 0644,
+                    /*durable=*/false);
 
   BundleInfo info{bundle_id, bundle_dir, m, img.manifest_desc.digest, 0};
   fs::path rootfs = bundle_dir / "rootfs";
@@ -152,7 +153,8 @@ BundleInfo Images::create_bundle(std::string_view ref, const fs::path& bundle_di
   json runtime = make_runtime_config(img.config.value("config", json::object()), overrides, rootfs);
   // Not fsync'd: after a crash the mount is gone and the bundle is made again; the lease
   // (durable) is what protects the layers meanwhile.
-  write_file_atomically(bundle_dir / "config.json", runtime.dump(2) + "\n", /*durable=*/false);
+  write_file_atomic(bundle_dir / "config.json", runtime.dump(2) + "\n", 0644,
+                    /*durable=*/false);
   rollback.commit();
   return info;
 }

@@ -6,8 +6,9 @@
 #include <nlohmann/json.hpp>
 #include <system_error>
 
+#include "common/atomic_file.h"
 #include "common/error.h"
-#include "image/refs/atomic_file.h"
+#include "image/refs/state_file.h"
 
 namespace skiff::image {
 
@@ -95,7 +96,7 @@ void LeaseStore::put(const Lease& l) {
               {"blobs", to_strings(l.blobs)},
               {"snapshots", to_strings(l.snapshots)},
               {"created", l.created}};
-  write_file_atomically(file(l.id), doc.dump(2) + "\n");
+  write_file_atomic(file(l.id), doc.dump(2) + "\n");
 }
 
 std::optional<Lease> LeaseStore::get(const std::string& id) const {

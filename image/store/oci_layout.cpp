@@ -9,6 +9,7 @@
 #include <set>
 #include <system_error>
 
+#include "common/atomic_file.h"
 #include "common/error.h"
 #include "common/json_parse.h"
 #include "common/unique_fd.h"
@@ -58,37 +59,6 @@ std::string read_document_file(const fs::path& p) {
     throw Error(fmt::format("{}: larger than the {} bytes allowed", p.string(), kMaxManifestSize));
   }
   return data;
-}
-
-// Temp file + fsync + rename, so a reader never sees a torn index.json.
-void write_atomically(const fs::path& p, std::string_view content) {
-  fs::path tmp = p;
-  tmp += ".tmp";
-  {
-    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (!fd) throw_errno("create", tmp.string());
-    std::size_t off = 0;
-    while (off < content.size()) {
-      ssize_t n = ::write(fd.get(), content.data() + off, content.size() - off);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        int err = errno;
-        ::unlink(tmp.c_str());
-        throw SysError("write", tmp.string(), err);
-      }
-      off += static_cast<std::size_t>(n);
-    }
-    if (::fsync(fd.get()) != 0) {
-      int err = errno;
-      ::unlink(tmp.c_str());
-      throw SysError("fsync", tmp.string(), err);
-    }
-  }
-  if (::rename(tmp.c_str(), p.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    throw SysError("rename", tmp.string(), err);
-  }
 }
 
 void check_layout_marker(const fs::path& dir) {
@@ -280,9 +250,9 @@ void export_oci_layout(const ContentStore& store, const Descriptor& descriptor,
   json index = {{"schemaVersion", 2},
                 {"mediaType", media_type::kOciIndex},
                 {"manifests", json::array({entry.to_json()})}};
-  write_atomically(dir / "oci-layout", json{{"imageLayoutVersion", kLayoutVersion}}.dump() + "\n");
+  write_file_atomic(dir / "oci-layout", json{{"imageLayoutVersion", kLayoutVersion}}.dump() + "\n");
   // index.json last: a layout interrupted halfway has no index and is plainly incomplete.
-  write_atomically(dir / "index.json", index.dump(2) + "\n");
+  write_file_atomic(dir / "index.json", index.dump(2) + "\n");
 }
 
 }  // namespace skiff::image

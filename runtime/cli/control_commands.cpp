@@ -5,6 +5,7 @@
 #include "common/file_io.h"
 #include "common/json_parse.h"
 #include "runtime/cli/commands.h"
+#include "runtime/cli/log.h"
 #include "runtime/lifecycle.h"
 
 namespace skiff::runtime::cli {
@@ -48,7 +49,7 @@ void add_control_commands(CLI::App& app, Action& action) {
   del->add_option("id", delete_id, "container id")->required();
   del->callback([&action] {
     action = [](const StateDir& dir) {
-      delete_container(dir, delete_id, force);
+      delete_container(dir, delete_id, force, log_warning);
       return 0;
     };
   });

@@ -61,6 +61,7 @@ void add_create_commands(CLI::App& app, Action& action) {
   create->callback([&action] {
     action = [](const StateDir& dir) {
       finish_options(create_opts, create_pid_file);
+      create_opts.warn = log_warning;
       create_container(dir, create_opts);
       return 0;
     };
@@ -71,7 +72,7 @@ void add_create_commands(CLI::App& app, Action& action) {
   start->add_option("id", start_id, "container id")->required();
   start->callback([&action] {
     action = [](const StateDir& dir) {
-      start_container(dir, start_id);
+      start_container(dir, start_id, log_warning);
       return 0;
     };
   });
@@ -86,16 +87,17 @@ void add_create_commands(CLI::App& app, Action& action) {
     action = [](const StateDir& dir) {
       finish_options(run_opts, run_pid_file);
       run_opts.created_via_run = true;
+      run_opts.warn = log_warning;
       pid_t pid = create_container(dir, run_opts);
       try {
-        start_container(dir, run_opts.id);
+        start_container(dir, run_opts.id, log_warning);
       } catch (...) {
-        delete_container(dir, run_opts.id, true);
+        delete_container(dir, run_opts.id, true, log_warning);
         throw;
       }
       if (detach) return 0;
       int code = wait_foreground(pid);
-      delete_container(dir, run_opts.id, true);
+      delete_container(dir, run_opts.id, true, log_warning);
       return code;
     };
   });

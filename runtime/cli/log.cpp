@@ -41,6 +41,11 @@ void log_error(const std::string& message) {
   append("error", message);
 }
 
+void log_warning(const std::string& message) {
+  std::fprintf(stderr, "skiff-runtime: warning: %s\n", message.c_str());
+  append("warning", message);
+}
+
 void log_debug(const std::string& message) {
   if (!g_config.debug) return;
   std::fprintf(stderr, "skiff-runtime: debug: %s\n", message.c_str());

@@ -15,6 +15,7 @@ struct LogConfig {
 
 void configure_log(const LogConfig& config);
 void log_error(const std::string& message);
+void log_warning(const std::string& message);
 void log_debug(const std::string& message);
 
 }  // namespace skiff::runtime::cli

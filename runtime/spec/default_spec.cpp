@@ -1,17 +1,13 @@
 // What `skiff-runtime spec` writes: runc's template, with Docker's default capability set
 // and a non-terminal process, so the result runs from scripts as it is.
+#include "runtime/spec/hardening.h"
 #include "runtime/spec/spec.h"
 
 namespace skiff::oci {
 
 nlohmann::json default_spec() {
   using json = nlohmann::json;
-  const json caps = {
-      "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
-      "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
-      "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
-      "CAP_KILL",    "CAP_AUDIT_WRITE",
-  };
+  const json caps(hardening::kDefaultCapabilities);
   auto mount = [](const char* destination, const char* type, const char* source,
                   std::initializer_list<const char*> options) {
     json m = {{"destination", destination}, {"type", type}, {"source", source}};
@@ -59,12 +55,8 @@ nlohmann::json default_spec() {
        {
            {"resources", {{"devices", {{{"allow", false}, {"access", "rwm"}}}}}},
            {"namespaces", namespaces},
-           {"maskedPaths",
-            {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-             "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
-             "/proc/scsi"}},
-           {"readonlyPaths",
-            {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}},
+           {"maskedPaths", json(hardening::kMaskedPaths)},
+           {"readonlyPaths", json(hardening::kReadonlyPaths)},
        }},
   };
 }

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <set>
 
-#include "controlplane/protocol/frames.h"
+#include "protocol/frames.h"
 #include "tests/controlplane/cp_fixture.h"
 #include "tests/controlplane/doc_frames.h"
 
@@ -23,7 +23,7 @@ class CpAgent : public ::testing::Test {
   json activation(json body = {{"registrationLimit", 1}}) {
     return cp.admin().call("POST", "/v1/clusters/edge/activations", body);
   }
-  sim::HttpsResult do_register(const json& act) {
+  tls::HttpsResult do_register(const json& act) {
     json req = {{"activationId", act["activationId"]},
                 {"activationCode", act["activationCode"]},
                 {"hostname", "h1"},
@@ -31,16 +31,16 @@ class CpAgent : public ::testing::Test {
                 {"os", "linux"},
                 {"cpu", 2048},
                 {"memoryMiB", 2048}};
-    return sim::HttpsClient("127.0.0.1", cp.port(), cp.ca()).request("POST", "/v1/register", req);
+    return tls::HttpsClient("127.0.0.1", cp.port(), cp.ca()).request("POST", "/v1/register", req);
   }
   ControlPlane cp;
 };
 
 TEST_F(CpAgent, AdminApiNeedsTheAdminToken) {
   auto r =
-      sim::HttpsClient("127.0.0.1", cp.port(), cp.ca(), "wrong").request("GET", "/v1/clusters");
+      tls::HttpsClient("127.0.0.1", cp.port(), cp.ca(), "wrong").request("GET", "/v1/clusters");
   EXPECT_EQ(r.status, 401U);
-  r = sim::HttpsClient("127.0.0.1", cp.port(), cp.ca()).request("GET", "/v1/clusters");
+  r = tls::HttpsClient("127.0.0.1", cp.port(), cp.ca()).request("GET", "/v1/clusters");
   EXPECT_EQ(r.status, 401U);
   EXPECT_EQ(cp.admin().request("GET", "/v1/clusters").status, 200U);
 }
@@ -94,7 +94,7 @@ TEST_F(CpAgent, WrongCodeAndBadBodiesRefused) {
   auto r = do_register(act);
   EXPECT_EQ(r.status, 401U);
   EXPECT_EQ(r.body["error"], "activation_invalid");
-  sim::HttpsClient anon("127.0.0.1", cp.port(), cp.ca());
+  tls::HttpsClient anon("127.0.0.1", cp.port(), cp.ca());
   r = anon.request_raw("POST", "/v1/register", "{not json");
   EXPECT_EQ(r.status, 400U);
   r = anon.request("POST", "/v1/register", {{"activationId", "a"}, {"activationCode", "b"}});

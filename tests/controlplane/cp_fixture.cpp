@@ -107,8 +107,8 @@ void ControlPlane::stop() {
   pid_ = -1;
 }
 
-sim::HttpsClient ControlPlane::admin() const {
-  return sim::HttpsClient(host_, port_, ca(), admin_token_);
+tls::HttpsClient ControlPlane::admin() const {
+  return tls::HttpsClient(host_, port_, ca(), admin_token_);
 }
 
 std::string ControlPlane::log() const {
@@ -180,7 +180,7 @@ nlohmann::json simple_taskdef(const std::string& family, const std::string& imag
   if (health_check) {
     c["healthCheck"] = {{"command", {"CMD-SHELL", "true"}}, {"interval", 5}, {"retries", 3}};
   }
-  return {{"family", family}, {"containerDefinitions", {c}}};
+  return {{"family", family}, {"networkMode", "host"}, {"containerDefinitions", {c}}};
 }
 
 std::vector<std::pair<std::int64_t, int>> healthy_timeline(const nlohmann::json& tasks,

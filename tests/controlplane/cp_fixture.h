@@ -1,5 +1,5 @@
 // A real skiff-controlplane process on 127.0.0.1 with its own data directory, plus
-// simulated agents on one io_context thread (controlplane/simagent).
+// simulated agents on one io_context thread (tests/support/simagent).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -17,8 +17,8 @@
 #include <thread>
 #include <vector>
 
-#include "controlplane/simagent/https_client.h"
-#include "controlplane/simagent/sim_agent.h"
+#include "protocol/tls/https_client.h"
+#include "tests/support/simagent/sim_agent.h"
 
 namespace skiff::test {
 
@@ -39,7 +39,7 @@ class ControlPlane {
   const std::string& host() const { return host_; }
   std::string ca() const { return (dir_ / "data" / "certs" / "ca.pem").string(); }
   const std::filesystem::path& dir() const { return dir_; }
-  sim::HttpsClient admin() const;
+  tls::HttpsClient admin() const;
   std::string log() const;
 
  private:

@@ -153,7 +153,8 @@ TEST_F(CpHostile, DeepTaskDefinitionsAreRefusedAndNotStored) {
     json def = simple_taskdef(family, "registry.example/app:1");
     json extra = 1;
     for (int i = 1; i < depth; ++i) extra = json::array({extra});
-    def["extra"] = extra;  // the definition object is level 1
+    // A member ECS defines and Skiff ignores; the definition object is level 1.
+    def["proxyConfiguration"] = extra;
     return def.dump();
   };
   r = admin.request_raw("POST", "/v1/taskdefs", with_extra("forty", 40));

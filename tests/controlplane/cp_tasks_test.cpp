@@ -138,7 +138,133 @@ TEST_F(CpTasks, TaskDefinitionsRevisionsAndValidation) {
   auto bad = cp.admin().request("POST", "/v1/taskdefs",
                                 {{"family", "x"}, {"containerDefinitions", {{{"name", "a"}}}}});
   EXPECT_EQ(bad.status, 400U);
-  EXPECT_EQ(bad.body["message"], "containerDefinitions[0].image: missing");
+  EXPECT_EQ(bad.body["message"], "taskDefinition: containerDefinitions[0].image: is required");
+}
+
+// One parser: what the agent accepts, the control plane registers (units, the describe
+// shape, one port on both protocols), and its warnings come back and are stored.
+TEST_F(CpTasks, RegistersWhatTheAgentAccepts) {
+  json units = simple_taskdef("units", "demo:1");
+  units["cpu"] = "0.5 vCPU";
+  units["memory"] = "1 GB";
+  auto r = cp.admin().call("POST", "/v1/taskdefs", units);
+  auto stored = cp.admin().call("GET", "/v1/taskdefs/units/1");
+  EXPECT_EQ(stored["cpu"], 512);
+  EXPECT_EQ(stored["memoryMiB"], 1024);
+  json lower = simple_taskdef("lower", "demo:1");
+  lower["cpu"] = ".25 vcpu";
+  EXPECT_EQ(cp.admin().request("POST", "/v1/taskdefs", lower).status, 201U);
+
+  json describe = {{"taskDefinition", simple_taskdef("described", "demo:1")},
+                   {"tags", {{{"key", "team"}, {"value", "edge"}}}}};
+  cp.admin().call("POST", "/v1/taskdefs", describe);
+  stored = cp.admin().call("GET", "/v1/taskdefs/described/1");
+  EXPECT_EQ(stored["definition"]["containerDefinitions"][0]["image"], "demo:1");
+
+  json both = simple_taskdef("both", "demo:1");
+  both["containerDefinitions"][0]["portMappings"] = {
+      {{"containerPort", 5353}, {"protocol", "tcp"}},
+      {{"containerPort", 5353}, {"protocol", "udp"}}};
+  cp.admin().call("POST", "/v1/taskdefs", both);
+  stored = cp.admin().call("GET", "/v1/taskdefs/both/1");
+  EXPECT_EQ(stored["hostPorts"], json::array({5353}));
+  EXPECT_EQ(stored["hostUdpPorts"], json::array({5353}));
+
+  json role = simple_taskdef("role", "demo:1");
+  role["taskRoleArn"] = "arn:aws:iam::123456789012:role/app";
+  role.erase("networkMode");
+  r = cp.admin().call("POST", "/v1/taskdefs", role);
+  const std::string warnings = r["warnings"].dump();
+  EXPECT_NE(warnings.find("taskRoleArn"), std::string::npos) << warnings;
+  EXPECT_NE(warnings.find("networkMode"), std::string::npos) << warnings;
+  EXPECT_EQ(cp.admin().call("GET", "/v1/taskdefs/role/1")["warnings"], r["warnings"]);
+}
+
+TEST_F(CpTasks, RegistrationErrorsNameTheFieldOrThePosition) {
+  auto r = cp.admin().request_raw("POST", "/v1/taskdefs", "{\n  \"family\": \"x\",\n  oops\n}");
+  EXPECT_EQ(r.status, 400U);
+  EXPECT_NE(r.body["message"].get<std::string>().find("taskDefinition:3:3: malformed JSON"),
+            std::string::npos)
+      << r.raw;
+  json typo = simple_taskdef("typo", "demo:1");
+  typo["containerDefinitions"][0]["commnd"] = {"sh"};
+  r = cp.admin().request("POST", "/v1/taskdefs", typo);
+  EXPECT_EQ(r.status, 400U);
+  EXPECT_NE(r.body["message"].get<std::string>().find(
+                "containerDefinitions[0].commnd: is not a field of an ECS task definition (did "
+                "you mean \"command\"?)"),
+            std::string::npos)
+      << r.raw;
+}
+
+// A port mapping without hostPort binds containerPort on the host: it is accounted, so a
+// second copy never lands beside the first (demo-web.json has this shape).
+TEST_F(CpTasks, ContainerPortWithoutHostPortIsAccounted) {
+  AgentPool pool(cp);
+  auto a = pool.add("edge", "h1", "amd64");
+  ASSERT_TRUE(a->wait_for([](const sim::SimSnapshot& s) { return s.connected; }));
+  json def = simple_taskdef("noport", "demo:1");
+  def["containerDefinitions"][0]["portMappings"] = {{{"containerPort", 18090}}};
+  cp.admin().call("POST", "/v1/taskdefs", def);
+  auto run = cp.admin().call("POST", "/v1/clusters/edge/tasks",
+                             {{"taskDefinition", "noport"}, {"count", 2}});
+  EXPECT_EQ(run["tasks"].size(), 1U) << run.dump();
+  ASSERT_EQ(run["failures"].size(), 1U) << run.dump();
+  EXPECT_NE(run["failures"][0]["reason"].get<std::string>().find("host port"), std::string::npos);
+  // The same number on UDP is another port.
+  json udp = simple_taskdef("udp", "demo:1");
+  udp["containerDefinitions"][0]["portMappings"] = {
+      {{"containerPort", 18090}, {"protocol", "udp"}}};
+  cp.admin().call("POST", "/v1/taskdefs", udp);
+  run = cp.admin().call("POST", "/v1/clusters/edge/tasks", {{"taskDefinition", "udp"}});
+  EXPECT_EQ(run["tasks"].size(), 1U) << run.dump();
+}
+
+// runtimePlatform and the definition's own placementConstraints decide where it may run:
+// an arm64 image never lands on an x86 host.
+TEST_F(CpTasks, TaskDefinitionPlacementIsHonoured) {
+  AgentPool pool(cp);
+  auto x86 = pool.add("edge", "x86-1", "amd64");
+  ASSERT_TRUE(x86->wait_for([](const sim::SimSnapshot& s) { return s.connected; }));
+  json arm = simple_taskdef("arm", "demo:1");
+  arm["runtimePlatform"] = {{"cpuArchitecture", "ARM64"}, {"operatingSystemFamily", "LINUX"}};
+  cp.admin().call("POST", "/v1/taskdefs", arm);
+  auto run = cp.admin().call("POST", "/v1/clusters/edge/tasks", {{"taskDefinition", "arm"}});
+  EXPECT_TRUE(run["tasks"].empty()) << run.dump();
+  ASSERT_EQ(run["failures"].size(), 1U);
+  EXPECT_NE(run["failures"][0]["reason"].get<std::string>().find("constraints"), std::string::npos);
+  auto pi = pool.add("edge", "pi-1", "arm64");
+  ASSERT_TRUE(pi->wait_for([](const sim::SimSnapshot& s) { return s.connected; }));
+  run =
+      cp.admin().call("POST", "/v1/clusters/edge/tasks", {{"taskDefinition", "arm"}, {"count", 2}});
+  ASSERT_EQ(run["tasks"].size(), 2U) << run.dump();
+  for (const auto& t : run["tasks"]) {
+    EXPECT_EQ(cp.admin().call("GET", "/v1/instances/" + t["instanceId"].get<std::string>())["arch"],
+              "arm64");
+  }
+
+  json member = simple_taskdef("member", "demo:1");
+  member["placementConstraints"] = {
+      {{"type", "memberOf"}, {"expression", "attribute:ecs.cpu-architecture == x86_64"}}};
+  cp.admin().call("POST", "/v1/taskdefs", member);
+  run = cp.admin().call("POST", "/v1/clusters/edge/tasks",
+                        {{"taskDefinition", "member"}, {"count", 2}});
+  ASSERT_EQ(run["tasks"].size(), 2U) << run.dump();
+  for (const auto& t : run["tasks"]) {
+    EXPECT_EQ(cp.admin().call("GET", "/v1/instances/" + t["instanceId"].get<std::string>())["arch"],
+              "amd64");
+  }
+  // What the scheduler cannot read is refused at registration, naming the field.
+  json bad = simple_taskdef("bad", "demo:1");
+  bad["placementConstraints"] = {{{"type", "memberOf"}, {"expression", "arch = x"}}};
+  auto r = cp.admin().request("POST", "/v1/taskdefs", bad);
+  EXPECT_EQ(r.status, 400U);
+  EXPECT_NE(r.raw.find("placementConstraints[0].expression"), std::string::npos) << r.raw;
+  json windows = simple_taskdef("win", "demo:1");
+  windows["runtimePlatform"] = {{"operatingSystemFamily", "WINDOWS_SERVER_2022_CORE"}};
+  r = cp.admin().request("POST", "/v1/taskdefs", windows);
+  EXPECT_EQ(r.status, 400U);
+  EXPECT_NE(r.raw.find("runtimePlatform.operatingSystemFamily"), std::string::npos) << r.raw;
 }
 
 }  // namespace

@@ -3,8 +3,8 @@
 
 #include <set>
 
-#include "controlplane/protocol/frames.h"
-#include "controlplane/protocol/register.h"
+#include "protocol/frames.h"
+#include "protocol/register.h"
 #include "tests/controlplane/doc_frames.h"
 
 namespace {

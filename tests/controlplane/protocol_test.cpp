@@ -2,8 +2,8 @@
 #include <gtest/gtest.h>
 
 #include "common/json_parse.h"
-#include "controlplane/protocol/frames.h"
-#include "controlplane/protocol/limits.h"
+#include "protocol/frames.h"
+#include "protocol/limits.h"
 
 namespace {
 

@@ -14,7 +14,7 @@
 #include <string_view>
 
 #include "agent/api/api_routes.h"
-#include "agent/taskdef/task_definition.h"
+#include "taskdef/task_definition.h"
 #include "tests/agent/api/fake_service.h"
 #include "tests/fuzz/fuzz_support.h"
 
@@ -23,7 +23,7 @@ namespace {
 class FuzzService : public skiff::agent::test::FakeService {
  public:
   nlohmann::json run_task(const std::string& definition, const std::string& source) override {
-    auto task = skiff::agent::parse_task_definition(definition, source);
+    auto task = skiff::taskdef::parse_task_definition(definition, source);
     std::string id = "t" + std::to_string(++runs_);
     add_task(id, task.family);
     return describe_task(id);

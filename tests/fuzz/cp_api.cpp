@@ -18,12 +18,12 @@
 #include <string_view>
 #include <vector>
 
-#include "controlplane/protocol/frames.h"
-#include "controlplane/protocol/json_reader.h"
-#include "controlplane/protocol/limits.h"
 #include "controlplane/server/api.h"
 #include "controlplane/server/controller.h"
 #include "controlplane/server/store.h"
+#include "protocol/frames.h"
+#include "protocol/json_reader.h"
+#include "protocol/limits.h"
 #include "tests/fuzz/fuzz_support.h"
 
 namespace {

@@ -3,12 +3,12 @@
 #include <cstdint>
 #include <cstdlib>
 
-#include "agent/taskdef/task_definition.h"
+#include "taskdef/task_definition.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   try {
-    auto vars = skiff::agent::parse_env_file(skiff::fuzz::as_text(data, size), "fuzz.env");
+    auto vars = skiff::taskdef::parse_env_file(skiff::fuzz::as_text(data, size), "fuzz.env");
     // Every variable the parser accepts has a name and came from the input.
     for (const auto& var : vars) {
       if (var.name.empty() || var.name.size() + var.value.size() > size) std::abort();

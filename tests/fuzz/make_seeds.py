@@ -2,7 +2,7 @@
 """Writes the seed corpora in tests/fuzz/corpus/<target>/ from the project's fixtures.
 
 Run from the repository root: python3 tests/fuzz/make_seeds.py [BUNDLE_CONFIG_JSON]
-Sources: agent/taskdef/examples, tests/agent/taskdef/fixtures, docs/protocol.md (register
+Sources: taskdef/examples, tests/taskdef/fixtures, docs/protocol.md (register
 and frame examples), shapes from the tests in tests/image, tests/agent, tests/controlplane,
 and (optionally) a config.json from tests/fixtures/make-bundle.sh. Regression inputs
 (files named crash-* or regress-*) are left alone.
@@ -34,10 +34,10 @@ def sha(b):
 
 
 # --- task definitions -------------------------------------------------------------------
-demo = json.loads(read("agent/taskdef/examples/demo-web.json"))
-put("taskdef", "demo-web.json", read("agent/taskdef/examples/demo-web.json"))
-for f in sorted(os.listdir(os.path.join(ROOT, "tests/agent/taskdef/fixtures"))):
-    put("taskdef", f, read("tests/agent/taskdef/fixtures/" + f))
+demo = json.loads(read("taskdef/examples/demo-web.json"))
+put("taskdef", "demo-web.json", read("taskdef/examples/demo-web.json"))
+for f in sorted(os.listdir(os.path.join(ROOT, "tests/taskdef/fixtures"))):
+    put("taskdef", f, read("tests/taskdef/fixtures/" + f))
 minimal = {"family": "t", "networkMode": "host",
            "containerDefinitions": [{"name": "app", "image": "busybox", "memory": 64}]}
 put("taskdef", "minimal.json", minimal)

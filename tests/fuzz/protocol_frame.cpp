@@ -7,8 +7,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "controlplane/protocol/frames.h"
-#include "controlplane/protocol/json_reader.h"
+#include "protocol/frames.h"
+#include "protocol/json_reader.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

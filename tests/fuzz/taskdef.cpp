@@ -4,12 +4,12 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "agent/taskdef/overrides.h"
-#include "agent/taskdef/task_definition.h"
+#include "agent/engine/overrides.h"
+#include "taskdef/task_definition.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  using namespace skiff::agent;
+  using namespace skiff::taskdef;
   try {
     TaskDefinition task = parse_task_definition(skiff::fuzz::as_text(data, size), "fuzz.json");
     (void)start_order(task);

@@ -294,7 +294,8 @@ TEST_F(SkiffctlCp, BadInputNamesTheFieldAndExitsOne) {
   const auto bad = write("bad.json", R"({"family": "web"})");
   Output r = ctl({"taskdef", "register", bad});
   EXPECT_EQ(r.code, 1);
-  EXPECT_TRUE(has(r.err, bad + ": HTTP 400 bad_request: containerDefinitions")) << r.err;
+  EXPECT_TRUE(has(r.err, bad + ": HTTP 400 bad_request: taskDefinition: containerDefinitions"))
+      << r.err;
   // --json: the control plane's answer on stdout, for scripts.
   r = ctl({"taskdef", "register", bad, "--json"});
   EXPECT_EQ(r.code, 1);
@@ -305,7 +306,7 @@ TEST_F(SkiffctlCp, BadInputNamesTheFieldAndExitsOne) {
 
   r = ctl({"taskdef", "register", write("nojson.json", "{family")});
   EXPECT_EQ(r.code, 1);
-  EXPECT_TRUE(has(r.err, "nojson.json: not valid JSON")) << r.err;
+  EXPECT_TRUE(has(r.err, "nojson.json:1:4: malformed JSON")) << r.err;
   r = ctl({"taskdef", "register", "/nonexistent/web.json"});
   EXPECT_EQ(r.code, 1);
   EXPECT_TRUE(has(r.err, "/nonexistent/web.json")) << r.err;

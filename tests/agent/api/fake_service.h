@@ -94,6 +94,10 @@ class FakeService : public AgentService {
     add_task(id, def.value("family", "unnamed"));
     std::lock_guard lock(mutex_);
     last_run_source_ = source;
+    // As the engine does for a field it does not honour: a warning in the answer.
+    if (def.contains("taskRoleArn")) {
+      tasks_[id]["warnings"] = {"taskRoleArn: the role is not assumed"};
+    }
     return tasks_[id];
   }
   void stop_task(const std::string& id, const std::string& reason) override {

@@ -104,6 +104,17 @@ TEST_F(SkiffctlTest, RunPrintsTheTaskId) {
   EXPECT_EQ(fake.last_run_source(), (dir.path() / "good.json").native());
 }
 
+TEST_F(SkiffctlTest, RunPrintsTheWarningsOnStderr) {
+  write_file(
+      "role.json",
+      R"({"family":"web","taskRoleArn":"arn:aws:iam::1:role/r","containerDefinitions":[{"name":"a","image":"x"}]})");
+  const auto file = (dir.path() / "role.json").native();
+  Result r = skiffctl("run " + file);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "t1\n");
+  EXPECT_EQ(r.err, "warning: " + file + ": taskRoleArn: the role is not assumed\n");
+}
+
 TEST_F(SkiffctlTest, RunWithBadFileNamesFileAndJsonPath) {
   auto file = (dir.path() / "bad.json").native();
   write_file("bad.json", R"({"containerDefinitions":[{"name":"a"}]})");
@@ -116,7 +127,8 @@ TEST_F(SkiffctlTest, RunWithBadFileNamesFileAndJsonPath) {
   write_file("broken.json", "{ nope");
   r = skiffctl("run " + (dir.path() / "broken.json").native());
   EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.err.find("broken.json: body: not valid JSON"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("broken.json:1:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(": malformed JSON: "), std::string::npos) << r.err;
   r = skiffctl("run " + (dir.path() / "absent.json").native());
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("cannot read " + (dir.path() / "absent.json").native() +

@@ -5,22 +5,9 @@
 #include <filesystem>
 #include <string>
 
+#include "tests/support/temp_dir.h"
+
 namespace skiff::agent::test {
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = "/tmp/skiff-api-XXXXXX";
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using skiff::test::TempDir;
 
 }  // namespace skiff::agent::test

@@ -9,8 +9,8 @@
 #include <set>
 
 #include "connection_fixture.h"
-#include "controlplane/protocol/frames.h"
 #include "hostile_control_plane.h"
+#include "protocol/frames.h"
 
 namespace skiff::test {
 namespace {

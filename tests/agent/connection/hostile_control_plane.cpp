@@ -10,9 +10,9 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
-#include "controlplane/protocol/frames.h"
-#include "controlplane/protocol/limits.h"
 #include "controlplane/server/certs.h"
+#include "protocol/frames.h"
+#include "protocol/limits.h"
 
 namespace skiff::test {
 namespace {

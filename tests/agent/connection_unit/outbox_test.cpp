@@ -7,22 +7,11 @@
 #include <fstream>
 
 #include "agent/connection/desired_seqs.h"
+#include "tests/support/temp_dir.h"
 
 namespace skiff::agent {
 namespace {
-
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/skiff-outbox-XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using skiff::test::TempDir;
 
 protocol::StateChange change(const std::string& task, const std::string& status) {
   protocol::StateChange sc;

@@ -70,10 +70,11 @@ TEST(AgentHostile, NestingPastTheCapIsRefusedNamingTheDepthAndTheAgentLives) {
   EXPECT_NE(r.body.find("nested deeper than"), std::string::npos) << r.body.substr(0, 400);
   expect_alive(agent, pid);
 
-  // The control: 31 levels is allowed and the task runs.
+  // The control: 31 levels is allowed and the task runs (in a member ECS defines and Skiff
+  // ignores: an undefined one would be refused as a misspelling).
   def = task_definition("nesting-ok", json::array({probe_container("app", {"exit", "0"})}));
   body = def.dump();
-  body.insert(body.size() - 1, ",\"deep\":" + nested_objects(30));
+  body.insert(body.size() - 1, ",\"proxyConfiguration\":" + nested_objects(30));
   r = agent.request("POST", "/v1/tasks", body);
   ASSERT_EQ(r.status, 201) << r.body;
   agent.wait_status(r.json()["taskId"].get<std::string>(), "STOPPED", 60s);
@@ -83,16 +84,18 @@ TEST(AgentHostile, NestingPastTheCapIsRefusedNamingTheDepthAndTheAgentLives) {
 // A 20 KB request once wrote a 100 MB task.json (indented: the size grew with the square of
 // the depth), and every restart re-read it. The record may not grow past a small multiple
 // of the request, and recovery reads it back.
-TEST(AgentHostile, UnknownMembersDoNotMultiplyIntoTheTaskRecord) {
+TEST(AgentHostile, IgnoredMembersDoNotMultiplyIntoTheTaskRecord) {
   Agent agent(test_root("record"));
   agent.start();
   json def = task_definition("record", json::array({probe_container("app", {"trap-term", "0"})}));
   std::string body = def.dump();
-  // As deep as allowed, plus 200 long unknown keys.
-  std::string extra = ",\"deep\":" + nested_objects(30);
+  // As deep as allowed, plus 200 long keys, inside a member ECS defines and Skiff ignores
+  // (a member ECS does not define at all is refused as a misspelling).
+  std::string extra = ",\"proxyConfiguration\":{\"deep\":" + nested_objects(29);
   for (int i = 0; i < 200; ++i) {
     extra += ",\"unknown" + std::to_string(i) + std::string(60, 'k') + "\":[1,2,3]";
   }
+  extra += "}";
   body.insert(body.size() - 1, extra);
   ASSERT_GT(body.size(), 15000U);
   HttpReply r = agent.request("POST", "/v1/tasks", body);

@@ -1,5 +1,6 @@
 // The agent end to end: real skiff-agent, skiff-shim, skiff-runtime and containers.
 #include <gtest/gtest.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -149,6 +150,31 @@ TEST_F(AgentLifecycle, FailedSuccessDependencyStopsTheTaskWithAReason) {
   EXPECT_NE(a["reason"].get<std::string>().find("code 3"), std::string::npos) << a;
 }
 
+TEST_F(AgentLifecycle, StartTimeoutBelongsToTheDependency) {
+  // ECS's container-ordering-timedout: app waits for dep to COMPLETE, dep never exits, and
+  // dep's own startTimeout, counted from dep's start, bounds the wait. Past it dep is
+  // stopped and app fails; app's own (long) startTimeout plays no part.
+  auto dep = probe_container("dep", {"sleep"});
+  dep["essential"] = false;
+  dep["startTimeout"] = 2;
+  dep["stopTimeout"] = 1;
+  auto app = probe_container("app", {"sleep"});
+  app["startTimeout"] = 120;
+  app["dependsOn"] = json::array({{{"containerName", "dep"}, {"condition", "COMPLETE"}}});
+  auto id = agent().run_task(task_definition("ordering-timeout", json::array({dep, app})));
+  auto t = agent().wait_status(id, "STOPPED", 60s);
+  const auto& a = container(t, "app");
+  EXPECT_EQ(a["startedAt"], "") << "app must never start";
+  const std::string reason = a["reason"].get<std::string>();
+  EXPECT_NE(reason.find("DependencyTimeout"), std::string::npos) << a;
+  EXPECT_NE(reason.find("dep's startTimeout 2s"), std::string::npos) << a;
+  const auto& d = container(t, "dep");
+  EXPECT_EQ(d["knownStatus"], "STOPPED");
+  EXPECT_NE(d["startedAt"], "");
+  // The sleeper is PID 1 of its namespace and ignores SIGTERM: killed after stopTimeout.
+  EXPECT_TRUE(d["killNeeded"].get<bool>()) << d;
+}
+
 TEST_F(AgentLifecycle, HealthCheckTurnsUnhealthyAndHealthy) {
   auto good = probe_container("good", {"sleep"});
   good["healthCheck"] = {
@@ -275,6 +301,10 @@ TEST_F(AgentLifecycle, BadTaskDefinitionsAreRefusedNamingTheField) {
       {R"({"family":"x","memory":"512","containerDefinitions":[{"name":"a","image":"i","dependsOn":[{"containerName":"b","condition":"START"}]},{"name":"b","image":"i","dependsOn":[{"containerName":"a","condition":"START"}]}]})",
        "cycle"},
       {R"({"family":)", "JSON"},
+      // A field ECS does not define is a misspelling, refused with the nearest name.
+      {R"({"family":"x","memory":"512","containerDefinitions":[{"name":"a","image":"i","commnd":["sh"]}]})",
+       "containerDefinitions[0].commnd: is not a field of an ECS task definition (did you mean "
+       "\"command\"?)"},
   };
   for (const auto& c : cases) {
     auto reply = agent().request("POST", "/v1/tasks", c.body);
@@ -283,6 +313,19 @@ TEST_F(AgentLifecycle, BadTaskDefinitionsAreRefusedNamingTheField) {
   }
   EXPECT_EQ(agent().request("GET", "/v1/tasks").json().size(), 0u);
   EXPECT_EQ(agent().request("GET", "/v1/tasks/nosuchtask").status, 404);
+}
+
+TEST_F(AgentLifecycle, ATaskForAnotherCpuIsRefused) {
+  utsname u{};
+  ::uname(&u);
+  const std::string other = std::string(u.machine) == "aarch64" ? "X86_64" : "ARM64";
+  json def = task_definition("elsewhere", json::array({probe_container("app", {"sleep"})}));
+  def["runtimePlatform"] = {{"cpuArchitecture", other}, {"operatingSystemFamily", "LINUX"}};
+  auto reply = agent().request("POST", "/v1/tasks", def.dump());
+  EXPECT_EQ(reply.status, 400) << reply.body;
+  EXPECT_NE(reply.body.find("runtimePlatform.cpuArchitecture: " + other), std::string::npos)
+      << reply.body;
+  EXPECT_EQ(agent().request("GET", "/v1/tasks").json().size(), 0u);
 }
 
 }  // namespace

@@ -90,6 +90,44 @@ TEST(AgentRecovery, ExitWhileTheAgentIsDownIsRecordedOnReturn) {
   EXPECT_TRUE(agent.runtime_containers().empty());
 }
 
+// A stop, a DELETE and a drain are saved before they are answered: a kill right after the
+// answer loses none of them. The reasons arrive as raw %ff bytes, which must not make any
+// later save of those tasks fail (they are stored as U+FFFD). Each task has a restart
+// policy, which must not bring a stopped task back.
+TEST(AgentRecovery, AcknowledgedStopsSurviveAKillRightAfterTheAnswer) {
+  Agent agent(test_root("ack-stop"));
+  agent.start();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    auto c = probe_container("app", {"trap-term", "0"});
+    c["restartPolicy"] = {{"enabled", true}, {"restartAttemptPeriod", 60}};
+    ids.push_back(agent.run_task(task_definition("ack-" + std::to_string(i), json::array({c}))));
+  }
+  for (const auto& id : ids) agent.wait_status(id, "RUNNING");
+  std::this_thread::sleep_for(300ms);  // the probes install their handlers
+  auto r = agent.request("POST", "/v1/tasks/" + ids[0] + "/stop?reason=%ff", "");
+  ASSERT_EQ(r.status, 202) << r.body;
+  agent.kill(SIGKILL);
+  agent.start();
+  r = agent.request("DELETE", "/v1/tasks/" + ids[1] + "?reason=gone%ff", "");
+  ASSERT_EQ(r.status, 202) << r.body;
+  agent.kill(SIGKILL);
+  agent.start();
+  r = agent.request("POST", "/v1/drain?reason=drain%ffed", "");
+  ASSERT_EQ(r.status, 202) << r.body;
+  agent.kill(SIGKILL);
+  agent.start();
+  for (const auto& id : ids) {
+    auto t = agent.wait_status(id, "STOPPED");
+    // SIGTERM reached the probe (exit 0), not a SIGKILL after stopTimeout.
+    EXPECT_EQ(container(t, "app")["exitCode"], 0) << t.dump(1);
+    EXPECT_NE(t["stoppedReason"].get<std::string>().find("\xEF\xBF\xBD"), std::string::npos)
+        << t.dump(1);
+  }
+  std::this_thread::sleep_for(2s);  // a restart policy would act within this
+  for (const auto& id : ids) EXPECT_EQ(agent.task(id)["knownStatus"], "STOPPED");
+}
+
 // 20 SIGKILLs at random points while tasks start and stop. Afterwards every container the
 // runtime knows is one the agent reports RUNNING (no orphans, no duplicates), and a drain
 // leaves no container and no shim behind.

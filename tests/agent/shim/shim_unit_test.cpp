@@ -13,10 +13,11 @@
 #include "agent/shim/file_log.h"
 #include "agent/shim/line_pump.h"
 #include "agent/shim/log_sink.h"
-#include "common/proc_stat.h"
 #include "agent/shim/shim_client.h"
 #include "agent/shim/timestamp.h"
 #include "common/error.h"
+#include "common/proc_stat.h"
+#include "tests/support/temp_dir.h"
 
 namespace fs = std::filesystem;
 using namespace skiff::agent;
@@ -38,17 +39,7 @@ class RecordingSink : public LogSink {
   }
   std::vector<Record> records;
 };
-
-class TempDir {
- public:
-  TempDir() {
-    std::string t = (fs::temp_directory_path() / "skiff-shim-unit-XXXXXX").string();
-    if (!::mkdtemp(t.data())) throw std::runtime_error("mkdtemp");
-    path = t;
-  }
-  ~TempDir() { fs::remove_all(path); }
-  fs::path path;
-};
+using skiff::test::TempDir;
 
 std::vector<std::string> lines_of(const fs::path& file) {
   std::ifstream in(file);
@@ -147,11 +138,11 @@ TEST(ProcStat, OwnStartTimeIsStableAndMissingPidIsNullopt) {
 TEST(FileLog, WritesCriLines) {
   TempDir d;
   {
-    FileLog log((d.path / "c.log").string(), 1 << 20, 3);
+    FileLog log((d.path() / "c.log").string(), 1 << 20, 3);
     log.write(LogStream::out, false, "hello world", 11);
     log.write(LogStream::err, true, "part", 4);
   }
-  auto lines = lines_of(d.path / "c.log");
+  auto lines = lines_of(d.path() / "c.log");
   ASSERT_EQ(lines.size(), 2u);
   std::regex re(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z (stdout|stderr) ([FP]) (.*)$)");
   std::smatch m;
@@ -167,7 +158,7 @@ TEST(FileLog, WritesCriLines) {
 
 TEST(FileLog, RotatesAtTheSizeCapAndKeepsMaxFiles) {
   TempDir d;
-  fs::path file = d.path / "c.log";
+  fs::path file = d.path() / "c.log";
   const unsigned long long cap = 1000;
   {
     FileLog log(file.string(), cap, 3);
@@ -177,16 +168,16 @@ TEST(FileLog, RotatesAtTheSizeCapAndKeepsMaxFiles) {
     }
   }
   for (const char* name : {"c.log", "c.log.1", "c.log.2"}) {
-    ASSERT_TRUE(fs::exists(d.path / name)) << name;
-    EXPECT_LE(fs::file_size(d.path / name), cap) << name;
-    EXPECT_GT(fs::file_size(d.path / name), cap / 2) << name;
+    ASSERT_TRUE(fs::exists(d.path() / name)) << name;
+    EXPECT_LE(fs::file_size(d.path() / name), cap) << name;
+    EXPECT_GT(fs::file_size(d.path() / name), cap / 2) << name;
   }
-  EXPECT_FALSE(fs::exists(d.path / "c.log.3"));
+  EXPECT_FALSE(fs::exists(d.path() / "c.log.3"));
   auto current = lines_of(file);
   ASSERT_FALSE(current.empty());
   EXPECT_NE(current.back().find(" stdout F line 199"), std::string::npos);
   // The generations are in order: .2 is older than .1, which is older than the current.
-  auto older = lines_of(d.path / "c.log.1");
+  auto older = lines_of(d.path() / "c.log.1");
   ASSERT_FALSE(older.empty());
   auto number = [](const std::string& l) { return std::stoi(l.substr(l.rfind(' ') + 1)); };
   EXPECT_EQ(number(older.back()) + 1, number(current.front()));
@@ -194,13 +185,13 @@ TEST(FileLog, RotatesAtTheSizeCapAndKeepsMaxFiles) {
 
 TEST(FileLog, OneFileMeansTruncateInPlace) {
   TempDir d;
-  fs::path file = d.path / "c.log";
+  fs::path file = d.path() / "c.log";
   {
     FileLog log(file.string(), 200, 1);
     for (int i = 0; i < 50; ++i) log.write(LogStream::out, false, "0123456789", 10);
   }
   EXPECT_LE(fs::file_size(file), 200u);
-  EXPECT_FALSE(fs::exists(d.path / "c.log.1"));
+  EXPECT_FALSE(fs::exists(d.path() / "c.log.1"));
 }
 
 TEST(FileLog, UnopenableFileNamesIt) {
@@ -225,23 +216,23 @@ TEST(LogSinkFactory, UnknownDriverIsNamed) {
 
 TEST(ReadState, AbsentFilesAreNullopt) {
   TempDir d;
-  EXPECT_FALSE(read_exit_status(d.path).has_value());
-  EXPECT_FALSE(read_shim_info(d.path).has_value());
+  EXPECT_FALSE(read_exit_status(d.path()).has_value());
+  EXPECT_FALSE(read_shim_info(d.path()).has_value());
 }
 
 TEST(ReadState, ParsesWhatTheShimWrites) {
   TempDir d;
-  write(d.path / "exit.json",
+  write(d.path() / "exit.json",
         R"({"pid":42,"exitCode":137,"signal":9,"exitedAt":"2026-11-24T22:45:01.000000001Z"})");
-  auto e = read_exit_status(d.path);
+  auto e = read_exit_status(d.path());
   ASSERT_TRUE(e);
   EXPECT_EQ(e->exit_code, 137);
   EXPECT_EQ(e->signal, 9);
   EXPECT_EQ(e->pid, 42);
   EXPECT_EQ(e->exited_at, "2026-11-24T22:45:01.000000001Z");
-  write(d.path / "state.json", R"({"id":"c1","shimPid":10,"shimStartTime":5,"containerPid":11,)"
-                               R"("containerStartTime":6,"startedAt":"x"})");
-  auto s = read_shim_info(d.path);
+  write(d.path() / "state.json", R"({"id":"c1","shimPid":10,"shimStartTime":5,"containerPid":11,)"
+                                 R"("containerStartTime":6,"startedAt":"x"})");
+  auto s = read_shim_info(d.path());
   ASSERT_TRUE(s);
   EXPECT_EQ(s->shim_pid, 10);
   EXPECT_EQ(s->container_pid, 11);
@@ -251,16 +242,16 @@ TEST(ReadState, ParsesWhatTheShimWrites) {
 
 TEST(ReadState, MalformedFilesNameTheFileAndField) {
   TempDir d;
-  write(d.path / "exit.json", "{not json");
+  write(d.path() / "exit.json", "{not json");
   try {
-    read_exit_status(d.path);
+    read_exit_status(d.path());
     FAIL() << "no error";
   } catch (const skiff::Error& e) {
     EXPECT_NE(std::string(e.what()).find("exit.json"), std::string::npos) << e.what();
   }
-  write(d.path / "state.json", R"({"shimPid":"ten","containerPid":1})");
+  write(d.path() / "state.json", R"({"shimPid":"ten","containerPid":1})");
   try {
-    read_shim_info(d.path);
+    read_shim_info(d.path());
     FAIL() << "no error";
   } catch (const skiff::Error& e) {
     EXPECT_NE(std::string(e.what()).find("shimPid"), std::string::npos) << e.what();
@@ -281,8 +272,8 @@ TEST(LaunchShim, MissingBinaryIsNamedAndLeavesNoStateDir) {
   TempDir d;
   ShimConfig c;
   c.id = "c1";
-  c.state_dir = d.path / "state";
-  c.shim_binary = d.path / "no-such-shim";
+  c.state_dir = d.path() / "state";
+  c.shim_binary = d.path() / "no-such-shim";
   try {
     launch_shim(c);
     FAIL() << "no error";
@@ -296,10 +287,10 @@ TEST(LaunchShim, TheShimRefusesABadIdBeforeAnythingStarts) {
   TempDir d;
   ShimConfig c;
   c.id = "../escape";
-  c.bundle = d.path;
-  c.state_dir = d.path / "state";
+  c.bundle = d.path();
+  c.state_dir = d.path() / "state";
   c.runtime = "/bin/false";
-  c.log_path = d.path / "c.log";
+  c.log_path = d.path() / "c.log";
   c.shim_binary = SKIFF_SHIM;
   try {
     launch_shim(c);

@@ -8,28 +8,10 @@
 #include <string>
 
 #include "common/file_io.h"
+#include "tests/support/temp_dir.h"
 
 namespace skiff::testing {
-
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/skiff-image-store-XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path operator/(const std::string& rel) const { return path_ / rel; }
-
- private:
-  std::filesystem::path path_;
-};
+using skiff::test::TempDir;
 
 inline void write_text(const std::filesystem::path& p, const std::string& content) {
   std::filesystem::create_directories(p.parent_path());

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "runtime_harness.h"
+#include "tests/support/temp_dir.h"
 
 namespace skiff::testing {
 namespace {
@@ -37,24 +38,9 @@ std::string squeeze_spaces(const std::string& s) {
   return out;
 }
 
-// A scratch directory under /run (visible in the VM), removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = "/run/skiff-features-XXXXXX";
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp " + tmpl);
-    path_ = tmpl;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
+// Under /run: the runtime's bundles and state live on the same tmpfs.
+struct TempDir : skiff::test::TempDir {
+  TempDir() : skiff::test::TempDir("skiff-features", "/run") {}
 };
 
 json parse_or_fail(const CommandResult& r) {

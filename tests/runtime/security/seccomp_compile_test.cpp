@@ -1,5 +1,13 @@
-// SeccompFilter::compile() without loading anything: runs unprivileged.
+// SeccompFilter::compile(), and what a compiled filter does once loaded in a child with
+// no_new_privs set: runs unprivileged.
 #include <gtest/gtest.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <string>
@@ -23,6 +31,26 @@ std::string compile_error(const Seccomp& profile) {
     return e.what();
   }
   return "<no error>";
+}
+
+// Loads `filter` in a forked child (no_new_privs set, so no privilege is needed) and returns
+// the errno `call` fails with there, 0 if it succeeds, or -1 if the child could not load it.
+int errno_under(SeccompFilter& filter, long (*call)()) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) ::_exit(255);
+    try {
+      filter.load();
+    } catch (...) {
+      ::_exit(255);
+    }
+    errno = 0;
+    const long rc = call();
+    ::_exit(rc < 0 ? (errno & 0x7f) : 0);
+  }
+  int status = 0;
+  if (pid < 0 || ::waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
+  return WEXITSTATUS(status) == 255 ? -1 : WEXITSTATUS(status);
 }
 
 SeccompRule rule(std::vector<std::string> names, SeccompAction action = SeccompAction::Allow) {
@@ -131,10 +159,13 @@ TEST(SeccompCompile, ErrnoDifferentFromTheDefaultIsKept) {
   Seccomp p;
   p.default_action = SeccompAction::Errno;  // EPERM
   SeccompRule r = rule({"mkdir"}, SeccompAction::Errno);
-  r.errno_ret = EACCES;
+  r.errno_ret = EXDEV;
   p.syscalls = {r};
-  std::string pfc = SeccompFilter::compile(p).pfc();
+  const std::string pfc = SeccompFilter::compile(p).pfc();
+  // The rule's own errno reaches the filter, beside the default's.
   EXPECT_NE(pfc.find("\"mkdir\""), std::string::npos) << pfc;
+  EXPECT_NE(pfc.find("ERRNO(" + std::to_string(EXDEV) + ")"), std::string::npos) << pfc;
+  EXPECT_NE(pfc.find("ERRNO(" + std::to_string(EPERM) + ")"), std::string::npos) << pfc;
 }
 
 TEST(SeccompCompile, ErrnoRetOnAnActionWithoutErrnoThrows) {
@@ -174,19 +205,27 @@ TEST(SeccompCompile, RepeatedArgumentIndexCompiles) {
   // separate rules instead.
   Seccomp p;
   SeccompRule r = rule({"personality"}, SeccompAction::Errno);
-  r.args = {{0, 1, 0, SeccompOp::GreaterEqual}, {0, 5, 0, SeccompOp::LessEqual}};
+  r.args = {{0, 3, 0, SeccompOp::Equal}, {0, 4, 0, SeccompOp::Equal}};
+  r.errno_ret = EXDEV;
   p.syscalls = {r};
-  std::string pfc = SeccompFilter::compile(p).pfc();
-  EXPECT_NE(pfc.find("\"personality\""), std::string::npos) << pfc;
+  SeccompFilter filter = SeccompFilter::compile(p);
+  // Either comparison matches (runc's reading); any other value passes.
+  EXPECT_EQ(errno_under(filter, [] { return ::syscall(SYS_personality, 3UL); }), EXDEV);
+  EXPECT_EQ(errno_under(filter, [] { return ::syscall(SYS_personality, 4UL); }), EXDEV);
+  EXPECT_EQ(errno_under(filter, [] { return ::syscall(SYS_personality, 0xffffffffUL); }), 0);
 }
 
 TEST(SeccompCompile, DistinctArgumentsAreOneRule) {
   Seccomp p;
   SeccompRule r = rule({"socket"}, SeccompAction::Errno);
-  r.args = {{0, 16, 0, SeccompOp::Equal}, {2, 9, 0, SeccompOp::Equal}};
+  r.args = {{0, AF_UNIX, 0, SeccompOp::Equal}, {2, 9, 0, SeccompOp::Equal}};
+  r.errno_ret = EXDEV;
   p.syscalls = {r};
-  std::string pfc = SeccompFilter::compile(p).pfc();
-  EXPECT_NE(pfc.find("\"socket\""), std::string::npos) << pfc;
+  SeccompFilter filter = SeccompFilter::compile(p);
+  // Both comparisons must hold: one rule, not two.
+  EXPECT_EQ(errno_under(filter, [] { return long{::socket(AF_UNIX, SOCK_STREAM, 9)}; }), EXDEV);
+  EXPECT_NE(errno_under(filter, [] { return long{::socket(AF_UNIX, SOCK_STREAM, 0)}; }), EXDEV);
+  EXPECT_NE(errno_under(filter, [] { return long{::socket(AF_INET, SOCK_STREAM, 9)}; }), EXDEV);
 }
 
 TEST(SeccompCompile, FlagsAreMappedAndUnknownFlagsThrow) {

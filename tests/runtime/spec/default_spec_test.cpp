@@ -68,7 +68,7 @@ TEST(DefaultSpec, ParsesIntoTheDocumentedDefaults) {
                                                NamespaceType::Ipc, NamespaceType::Uts,
                                                NamespaceType::Mount, NamespaceType::Cgroup}));
   EXPECT_FALSE(spec.linux_config.has(NamespaceType::User));
-  EXPECT_EQ(spec.linux_config.masked_paths.size(), 10u);
+  EXPECT_EQ(spec.linux_config.masked_paths.size(), 11u);
   EXPECT_EQ(spec.linux_config.readonly_paths.size(), 5u);
   ASSERT_EQ(spec.linux_config.device_rules.size(), 1u);
   EXPECT_FALSE(spec.linux_config.device_rules[0].allow);

@@ -234,7 +234,7 @@ TEST(SpecErrors, LinuxFields) {
 
   c = default_spec();
   c["linux"]["maskedPaths"].push_back("proc/kcore");
-  EXPECT_EQ(spec_error(c), "linux.maskedPaths[10]: must be an absolute path, got \"proc/kcore\"");
+  EXPECT_EQ(spec_error(c), "linux.maskedPaths[11]: must be an absolute path, got \"proc/kcore\"");
 }
 
 // cgroups::from_oci throws skiff::Error; callers of parse_spec catch SpecError.

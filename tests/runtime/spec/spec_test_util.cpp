@@ -24,25 +24,4 @@ nlohmann::json load_fixture(const std::string& name) {
   return nlohmann::json::parse(in);
 }
 
-TempDir::TempDir() {
-  const char* tmp = std::getenv("TMPDIR");
-  std::string pattern =
-      std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/skiff-spec-test-XXXXXX";
-  if (::mkdtemp(pattern.data()) == nullptr) {
-    throw std::system_error(errno, std::generic_category(), "mkdtemp " + pattern);
-  }
-  path_ = pattern;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
-void TempDir::write(const std::string& name, const std::string& text) const {
-  std::ofstream out(path_ / name, std::ios::binary);
-  out << text;
-  if (!out.flush()) throw std::runtime_error("cannot write " + (path_ / name).string());
-}
-
 }  // namespace skiff::oci::test
