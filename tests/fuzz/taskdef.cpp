@@ -9,7 +9,7 @@
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  using namespace skiff::taskdef;
+  using namespace skiff::agent;  // the model (agent/engine/task_model.h) and the overrides
   try {
     TaskDefinition task = parse_task_definition(skiff::fuzz::as_text(data, size), "fuzz.json");
     (void)start_order(task);

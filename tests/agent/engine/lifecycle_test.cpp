@@ -303,8 +303,8 @@ TEST_F(AgentLifecycle, BadTaskDefinitionsAreRefusedNamingTheField) {
       {R"({"family":)", "JSON"},
       // A field ECS does not define is a misspelling, refused with the nearest name.
       {R"({"family":"x","memory":"512","containerDefinitions":[{"name":"a","image":"i","commnd":["sh"]}]})",
-       "containerDefinitions[0].commnd: is not a field of an ECS task definition (did you mean "
-       "\"command\"?)"},
+       // (the body is JSON: the suggestion's quotes arrive escaped)
+       R"(containerDefinitions[0].commnd: is not a field of an ECS task definition (did you mean \"command\"?))"},
   };
   for (const auto& c : cases) {
     auto reply = agent().request("POST", "/v1/tasks", c.body);
