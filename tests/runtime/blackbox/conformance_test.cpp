@@ -122,8 +122,10 @@ TEST(Conformance, UnlistedMountNamespaceIsTheRuntimesAndDeleteUnmountsTheRootfs)
       {"/bin/sh", "-c", "readlink /proc/self/ns/mnt; test -f /bin/skiff-probe && echo in-rootfs"});
   b.config()["linux"]["namespaces"] = json::array({{{"type", "pid"}}});
   b.config().erase("hostname");
-  b.save();
   const std::string id = unique_id("no-mntns");
+  // Run through a shell, not Runtime: place it in the VM's delegated cgroup ourselves.
+  place_in_test_cgroup(b.config(), id);
+  b.save();
   // A private mount namespace of its own for the runtime, so that nothing the container
   // mounts reaches the host's; the container must share it.
   const std::string script =

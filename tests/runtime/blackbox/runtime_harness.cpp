@@ -148,11 +148,12 @@ Runtime::~Runtime() {
 
 namespace {
 
-// Like podman's --cgroup-parent: with SKIFF_TEST_CGROUP_PARENT set (the VM's delegated /ci),
-// create and run place the container there through linux.cgroupsPath.
+// create and run place the container in the test cgroup (place_in_test_cgroup).
 void place_cgroup(const std::vector<std::string>& args) {
-  const char* parent = std::getenv("SKIFF_TEST_CGROUP_PARENT");
-  if (!parent || args.empty() || (args[0] != "create" && args[0] != "run")) return;
+  if (!std::getenv("SKIFF_TEST_CGROUP_PARENT") || args.empty() ||
+      (args[0] != "create" && args[0] != "run")) {
+    return;
+  }
   auto bundle = std::find(args.begin(), args.end(), "--bundle");
   if (bundle == args.end() || bundle + 1 == args.end()) return;
   fs::path config = fs::path(*(bundle + 1)) / "config.json";
@@ -163,11 +164,17 @@ void place_cgroup(const std::vector<std::string>& args) {
   } catch (const std::exception&) {
     return;  // a deliberately broken config stays broken
   }
-  j["linux"]["cgroupsPath"] = std::string(parent) + "/skiff-runtime/" + args.back();
+  place_in_test_cgroup(j, args.back());
   std::ofstream(config) << j.dump(2);
 }
 
 }  // namespace
+
+void place_in_test_cgroup(nlohmann::json& config, const std::string& id) {
+  const char* parent = std::getenv("SKIFF_TEST_CGROUP_PARENT");
+  if (parent != nullptr)
+    config["linux"]["cgroupsPath"] = std::string(parent) + "/skiff-runtime/" + id;
+}
 
 CommandResult Runtime::operator()(const std::vector<std::string>& args, int timeout_seconds) const {
   place_cgroup(args);

@@ -54,6 +54,11 @@ std::string read_text(const std::filesystem::path& p);
 std::string self_ns(const char* name);
 
 // Anything of container `id` left on the host: its state dir, cgroup dirs, mounts of `rootfs`.
+// Like podman's --cgroup-parent: with SKIFF_TEST_CGROUP_PARENT set (the VM's delegated /ci),
+// sets config's linux.cgroupsPath beneath it for container `id`. Runtime's create and run
+// do this themselves; a test that runs skiff-runtime another way calls it.
+void place_in_test_cgroup(nlohmann::json& config, const std::string& id);
+
 std::vector<std::string> leftovers(const Runtime& rt, const std::string& id,
                                    const std::filesystem::path& rootfs);
 
