@@ -39,7 +39,8 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view data,
   UniqueFd fd(::mkostemp(tmp.data(), O_CLOEXEC));
   if (!fd) throw_errno("create temporary file for", path.string());
   try {
-    if (::fchmod(fd.get(), mode) != 0) throw_errno("fchmod", tmp);
+    // mkostemp makes the file 0600: one syscall fewer on the runtime's state path.
+    if (mode != 0600 && ::fchmod(fd.get(), mode) != 0) throw_errno("fchmod", tmp);
     // On tmpfs (the runtime's /run state, for one) a power cut loses the file anyway.
     struct statfs fs {};
     if (durable && ::fstatfs(fd.get(), &fs) == 0 && fs.f_type == TMPFS_MAGIC) durable = false;

@@ -6,7 +6,6 @@
 #include "agent/api/http_target.h"
 #include "common/error.h"
 #include "common/json_parse.h"
-#include "common/utf8.h"
 
 namespace skiff::agent {
 
@@ -43,9 +42,9 @@ std::uint64_t parse_count(const std::optional<std::string>& value, const char* n
 }
 
 // An optional JSON object body ({"reason": "..."}); empty is fine.
-// Sanitised here, at the boundary: a reason is stored with the task and dumped as JSON.
+// The engine makes it valid UTF-8 (TaskEngine::stop_task, drain), for every caller.
 std::string reason_from(const Route& r, const std::string& fallback) {
-  if (auto q = r.target.param("reason")) return skiff::valid_utf8(*q);
+  if (auto q = r.target.param("reason")) return *q;
   if (r.request.body.empty()) return fallback;
   json body = skiff::parse_json_or_discarded(r.request.body);
   if (body.is_discarded() || !body.is_object()) throw Error("body: must be a JSON object");
