@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/error.h"
+#include "common/json_path.h"
 
 namespace skiff::taskdef::detail {
 
@@ -10,66 +11,45 @@ void fail(const std::string& path, const std::string& message) {
   throw Error(path + ": " + message);
 }
 
+// The common readers (common/json_path.h) say it; this layer throws skiff::Error.
 void wrong_type(const std::string& path, const char* expected, const json& got) {
-  // nlohmann calls integers and floats alike "number"; say which one we saw.
-  std::string name = got.type_name();
-  if (got.is_number_float()) name = "a fractional number";
-  fail(path, std::string("expected ") + expected + ", got " + name);
+  jsonpath::wrong_type(got, path, expected, fail);
 }
 
 std::string at_index(const std::string& path, std::size_t i) {
-  return path + "[" + std::to_string(i) + "]";
+  return jsonpath::index(path, i);
 }
 
 std::string at_key(const std::string& path, const std::string& key) {
-  return path.empty() ? key : path + "." + key;
+  return jsonpath::key(path, key);
 }
 
 std::string as_string(const json& j, const std::string& path) {
-  if (!j.is_string()) wrong_type(path, "a string", j);
-  return j.get<std::string>();
+  return jsonpath::string(j, path, fail);
 }
 
 bool as_bool(const json& j, const std::string& path) {
-  if (!j.is_boolean()) wrong_type(path, "a boolean", j);
-  return j.get<bool>();
+  return jsonpath::boolean(j, path, fail);
 }
 
 std::int64_t as_int(const json& j, const std::string& path) {
-  if (j.is_number_unsigned()) {
-    const auto v = j.get<std::uint64_t>();
-    if (v > static_cast<std::uint64_t>(INT64_MAX)) fail(path, "number too large");
-    return static_cast<std::int64_t>(v);
-  }
-  if (!j.is_number_integer()) wrong_type(path, "an integer", j);
-  return j.get<std::int64_t>();
+  return jsonpath::integer(j, path, fail);
 }
 
 std::int64_t as_int_in(const json& j, const std::string& path, std::int64_t lo, std::int64_t hi) {
-  const std::int64_t v = as_int(j, path);
-  if (v < lo || v > hi) {
-    fail(path, "must be " + std::to_string(lo) + ".." + std::to_string(hi) + ", got " +
-                   std::to_string(v));
-  }
-  return v;
+  return jsonpath::integer(j, path, fail, lo, hi);
 }
 
 std::vector<std::string> as_string_list(const json& j, const std::string& path) {
-  const json& a = as_array(j, path);
-  std::vector<std::string> out;
-  out.reserve(a.size());
-  for (std::size_t i = 0; i < a.size(); ++i) out.push_back(as_string(a[i], at_index(path, i)));
-  return out;
+  return jsonpath::strings(j, path, fail);
 }
 
 const json& as_array(const json& j, const std::string& path) {
-  if (!j.is_array()) wrong_type(path, "an array", j);
-  return j;
+  return jsonpath::array(j, path, fail);
 }
 
 const json& as_object(const json& j, const std::string& path) {
-  if (!j.is_object()) wrong_type(path, "an object", j);
-  return j;
+  return jsonpath::object(j, path, fail);
 }
 
 bool is_empty_value(const json& j) {
@@ -88,9 +68,7 @@ ObjectReader::ObjectReader(const json& object, std::string path, EcsObject kind,
 
 const json* ObjectReader::get(const std::string& key) {
   seen_.insert(key);
-  auto it = object_.find(key);
-  if (it == object_.end() || it->is_null()) return nullptr;
-  return &*it;
+  return jsonpath::member(object_, key);
 }
 
 const json& ObjectReader::require(const std::string& key) {

@@ -1,87 +1,57 @@
 #include "runtime/spec/json_fields.h"
 
+#include "common/json_path.h"
 #include "runtime/spec/spec.h"
 
 namespace skiff::oci::detail {
 
-namespace {
-
-// "expected a string, got number"
-[[noreturn]] void wrong_type(const json& j, const std::string& where, const char* expected) {
-  fail(where, std::string("expected ") + expected + ", got " + j.type_name());
-}
-
-}  // namespace
-
+// The common readers (common/json_path.h) say it; this layer throws SpecError.
 void fail(const std::string& where, const std::string& why) {
   throw SpecError(where.empty() ? why : where + ": " + why);
 }
 
 std::string key_path(const std::string& where, std::string_view key) {
-  return where.empty() ? std::string(key) : where + "." + std::string(key);
+  return jsonpath::key(where, key);
 }
 
 std::string index_path(const std::string& where, std::size_t index) {
-  return where + "[" + std::to_string(index) + "]";
+  return jsonpath::index(where, index);
 }
 
 std::string in_quotes(std::string_view s) {
-  return json(std::string(s)).dump();
+  return jsonpath::quoted(s);
 }
 
 const json* member(const json& object, std::string_view key) {
-  auto it = object.find(key);
-  return it == object.end() || it->is_null() ? nullptr : &*it;
+  return jsonpath::member(object, key);
 }
 
 const json& required(const json& object, const std::string& where, std::string_view key) {
-  const json* v = member(object, key);
-  if (v == nullptr) fail(key_path(where, key), "is required");
-  return *v;
+  return jsonpath::required(object, where, key, fail);
 }
 
 void expect_object(const json& j, const std::string& where) {
-  if (!j.is_object()) wrong_type(j, where, "an object");
+  jsonpath::object(j, where, fail);
 }
 
 void expect_array(const json& j, const std::string& where) {
-  if (!j.is_array()) wrong_type(j, where, "an array");
+  jsonpath::array(j, where, fail);
 }
 
 std::string string_at(const json& j, const std::string& where) {
-  if (!j.is_string()) wrong_type(j, where, "a string");
-  return j.get<std::string>();
+  return jsonpath::string(j, where, fail);
 }
 
 bool bool_at(const json& j, const std::string& where) {
-  if (!j.is_boolean()) wrong_type(j, where, "a boolean");
-  return j.get<bool>();
+  return jsonpath::boolean(j, where, fail);
 }
 
 std::int64_t int_at(const json& j, const std::string& where, std::int64_t lo, std::int64_t hi) {
-  if (!j.is_number_integer()) wrong_type(j, where, "an integer");
-  // Above INT64_MAX nlohmann keeps it unsigned; that is out of any signed range we take.
-  if (j.is_number_unsigned() &&
-      j.get<std::uint64_t>() >
-          static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-    fail(where, "must be " + std::to_string(lo) + ".." + std::to_string(hi) + ", got " + j.dump());
-  }
-  std::int64_t v = j.get<std::int64_t>();
-  if (v < lo || v > hi) {
-    fail(where, "must be " + std::to_string(lo) + ".." + std::to_string(hi) + ", got " +
-                    std::to_string(v));
-  }
-  return v;
+  return jsonpath::integer(j, where, fail, lo, hi);
 }
 
 std::uint64_t uint_at(const json& j, const std::string& where, std::uint64_t hi) {
-  if (!j.is_number_integer()) wrong_type(j, where, "a non-negative integer");
-  if (!j.is_number_unsigned() && j.get<std::int64_t>() < 0) {
-    fail(where, "must not be negative, got " + j.dump());
-  }
-  std::uint64_t v = j.get<std::uint64_t>();
-  if (v > hi) fail(where, "must be at most " + std::to_string(hi) + ", got " + std::to_string(v));
-  return v;
+  return jsonpath::unsigned_integer(j, where, fail, hi);
 }
 
 std::uint32_t uint32_at(const json& j, const std::string& where) {
@@ -89,18 +59,11 @@ std::uint32_t uint32_at(const json& j, const std::string& where) {
 }
 
 std::vector<std::string> strings_at(const json& j, const std::string& where) {
-  expect_array(j, where);
-  std::vector<std::string> out;
-  out.reserve(j.size());
-  for (std::size_t i = 0; i < j.size(); ++i) out.push_back(string_at(j[i], index_path(where, i)));
-  return out;
+  return jsonpath::strings(j, where, fail);
 }
 
 std::map<std::string, std::string> string_map_at(const json& j, const std::string& where) {
-  expect_object(j, where);
-  std::map<std::string, std::string> out;
-  for (const auto& [key, value] : j.items()) out[key] = string_at(value, key_path(where, key));
-  return out;
+  return jsonpath::string_map(j, where, fail);
 }
 
 std::string absolute_path_at(const json& j, const std::string& where) {

@@ -37,7 +37,7 @@ TEST(ProtocolFrames, ErrorsNameTheField) {
   EXPECT_EQ(code, "bad_frame");
   EXPECT_EQ(msg, "body.seq: missing");
   std::tie(code, msg) = refusal(R"({"type":"Ack","seq":-3,"body":{"seq":1}})");
-  EXPECT_EQ(msg, "seq: expected a non-negative integer, got -3");
+  EXPECT_EQ(msg, "seq: must not be negative, got -3");
   std::tie(code, msg) = refusal(R"({"type":"Ack","seq":0,"body":{"seq":1}})");
   EXPECT_EQ(msg, "seq: must be at least 1");
   std::tie(code, msg) = refusal(

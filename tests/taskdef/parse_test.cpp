@@ -187,6 +187,19 @@ TEST(TaskDefParse, HealthCheckDefaults) {
   EXPECT_EQ(h.start_period, 0);
 }
 
+// docs/task-definition.md, "Where Skiff differs from ECS on purpose": each looser bound
+// is accepted here (ECS would refuse it), each stricter one is refused in validate_test.
+TEST(TaskDefParse, DocumentedDeviationsFromEcsAreAccepted) {
+  json j = minimal();
+  j["ipcMode"] = "none";
+  j["containerDefinitions"][0]["healthCheck"] = {{"command", {"CMD", "true"}}, {"timeout", 120}};
+  j["containerDefinitions"][0]["stopTimeout"] = 0;
+  const TaskDefinition t = parse(j);
+  EXPECT_EQ(t.containers[0].health_check->timeout, 120);  // ECS: at most 60
+  EXPECT_EQ(t.containers[0].stop_timeout, 0);             // 0: SIGKILL at once
+  EXPECT_EQ(t.ipc_mode, NamespaceMode::None);
+}
+
 TEST(TaskDefParse, RestartPolicyDefaultPeriod) {
   json j = minimal();
   j["containerDefinitions"][0]["restartPolicy"] = {{"enabled", true},

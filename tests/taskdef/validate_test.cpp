@@ -251,6 +251,11 @@ const Case kCases[] = {
        c1(j)["healthCheck"] = {{"command", {"CMD", "true"}}, {"timeout", 1}};
      },
      "containerDefinitions[1].healthCheck.timeout: must be 2..120, got 1"},
+    {"HealthTimeoutMax",
+     [](json& j) {
+       c1(j)["healthCheck"] = {{"command", {"CMD", "true"}}, {"timeout", 121}};
+     },
+     "containerDefinitions[1].healthCheck.timeout: must be 2..120, got 121"},
     {"HealthStartPeriod",
      [](json& j) {
        c1(j)["healthCheck"] = {{"command", {"CMD", "true"}}, {"startPeriod", 301}};
@@ -278,6 +283,8 @@ const Case kCases[] = {
      "containerDefinitions[0].stopTimeout: must be 0..120, got 121"},
     {"StartTimeoutMin", [](json& j) { c0(j)["startTimeout"] = 1; },
      "containerDefinitions[0].startTimeout: must be 2..120, got 1"},
+    {"StartTimeoutMax", [](json& j) { c0(j)["startTimeout"] = 121; },
+     "containerDefinitions[0].startTimeout: must be 2..120, got 121"},
     // dependsOn.
     {"DependsOnUnknown",
      [](json& j) {
