@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   # build
   cmake ninja-build g++ pkg-config clang-format
+  # lld: the sanitizer and fuzz builds link with it (CMakeLists.txt)
+  lld
   # fuzzing (scripts/fuzz.sh): libFuzzer comes with clang's runtime libraries
   clang-14 libclang-rt-14-dev
   # libraries
