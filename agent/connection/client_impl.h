@@ -1,20 +1,14 @@
-// ControlPlaneClient's insides, shared by its two halves: the WebSocket link
-// (control_plane_client.cpp) and the task side (task_sync.cpp, reporter.cpp).
+// ControlPlaneClient's insides, shared by its two halves: the link
+// (control_plane_client.cpp over protocol/tls/wss_link.h) and the task side (task_sync.cpp,
+// reporter.cpp).
 #pragma once
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
-#include <boost/beast/websocket/stream.hpp>
 #include <condition_variable>
-#include <deque>
 #include <map>
 #include <mutex>
-#include <random>
 #include <thread>
 
 #include "agent/connection/control_plane_client.h"
@@ -22,12 +16,11 @@
 #include "agent/connection/outbox.h"
 #include "agent/connection/task_reports.h"
 #include "protocol/frames.h"
+#include "protocol/tls/wss_link.h"
 
 namespace skiff::agent {
 
 namespace net = boost::asio;
-namespace beast = boost::beast;
-using WsStream = beast::websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
 
 struct ControlPlaneClient::Impl : std::enable_shared_from_this<ControlPlaneClient::Impl> {
   Impl(ControlPlaneOptions o, TaskEngine& e);
@@ -41,23 +34,14 @@ struct ControlPlaneClient::Impl : std::enable_shared_from_this<ControlPlaneClien
   net::io_context ioc;
   net::executor_work_guard<net::io_context::executor_type> work{ioc.get_executor()};
   net::ssl::context tls{net::ssl::context::tls_client};
-  std::unique_ptr<WsStream> ws;
-  net::steady_timer retry_timer{ioc};
-  beast::flat_buffer buffer;
-  beast::websocket::response_type handshake_res;
-  std::deque<std::string> queue;
-  bool writing = false;
+  std::unique_ptr<skiff::tls::WssLink> link;  // made on the io thread by start()
   bool open = false;
   bool stopped = false;
-  unsigned attempt = 0;
-  std::uint64_t generation = 0;  // bumps per connection: stale handlers do nothing
   std::uint64_t out_seq = 0;
   std::uint64_t in_seq = 0;
   int errors_sent = 0;
   std::uint64_t sent_through = 0;  // highest StateChange.seq sent on this connection
   std::map<std::uint64_t, std::uint64_t> state_by_frame;  // frame seq -> StateChange.seq
-  std::chrono::steady_clock::time_point connected_at;
-  std::mt19937_64 rng{std::random_device{}()};
   std::thread io_thread;
 
   // --- shared, under mu
@@ -70,14 +54,11 @@ struct ControlPlaneClient::Impl : std::enable_shared_from_this<ControlPlaneClien
   bool io_done = false;
   std::thread reporter_thread;
 
-  // control_plane_client.cpp: the link.
-  void connect();
-  void on_tcp(std::uint64_t gen);
-  void on_open(std::uint64_t gen);
-  void read(std::uint64_t gen);
-  void disconnected(std::uint64_t gen, const std::string& why);
+  // control_plane_client.cpp: the link (protocol/tls/wss_link.h carries the frames).
+  void make_link();
+  void on_open();
+  void on_closed(const skiff::tls::WssClosed& c);
   void send(protocol::Body body);
-  void write();
   void send_error(const std::string& code, const std::string& message, std::uint64_t ref);
   void on_message(const std::string& text, bool binary);
   void shutdown();

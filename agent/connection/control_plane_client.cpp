@@ -1,27 +1,16 @@
-// The WebSocket link: connect, Hello, replay, read, reconnect with backoff.
+// The link's protocol side: Hello and replay on each connection, refusals, shutdown. How
+// frames travel (TLS, WebSocket, reconnecting) is protocol/tls/wss_link.h.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/ssl.hpp>
-#include <boost/beast/websocket.hpp>
-#include <boost/beast/websocket/ssl.hpp>
 
 #include "agent/connection/client_impl.h"
 #include "agent/engine/engine.h"
 #include "common/json_parse.h"
 #include "protocol/limits.h"
-#include "protocol/tls/verify_host.h"
 
 namespace skiff::agent {
-
-namespace ssl = net::ssl;
-namespace http = beast::http;
-namespace websocket = beast::websocket;
-using tcp = net::ip::tcp;
 
 ControlPlaneClient::Impl::Impl(ControlPlaneOptions o, TaskEngine& e)
     : options(std::move(o)),
@@ -42,162 +31,58 @@ void ControlPlaneClient::Impl::set_status(bool up, const std::string& error) {
   cv.notify_all();
 }
 
-void ControlPlaneClient::Impl::connect() {
-  if (stopped) return;
-  const auto gen = ++generation;
-  // A message cut off by the last connection must not prefix this one's first frame.
-  buffer.clear();
-  ws = std::make_unique<WsStream>(ioc, tls);
-  const auto& host = options.endpoint.host;
-  tls::verify_host(ws->next_layer(), host);
-  auto& tcp_layer = beast::get_lowest_layer(*ws);
-  tcp_layer.expires_after(protocol::kHandshakeTimeout);
-  beast::error_code ec;
-  auto address = net::ip::make_address(host, ec);
-  if (ec) {
-    // A name: resolve it synchronously (rare, short, and only on this thread).
-    tcp::resolver resolver(ioc);
-    auto results = resolver.resolve(host, std::to_string(options.endpoint.port), ec);
-    if (ec || results.empty()) {
-      return disconnected(gen, fmt::format("resolve {}: {}", host, ec.message()));
-    }
-    address = results.begin()->endpoint().address();
-  }
-  tcp_layer.async_connect(tcp::endpoint(address, options.endpoint.port),
-                          [self = shared_from_this(), gen](beast::error_code ec2) {
-                            if (gen != self->generation) return;
-                            if (ec2) return self->disconnected(gen, "connect: " + ec2.message());
-                            self->on_tcp(gen);
-                          });
+void ControlPlaneClient::Impl::make_link() {
+  skiff::tls::WssLinkOptions o;
+  o.host = options.endpoint.host;
+  o.port = options.endpoint.port;
+  o.token = options.registration.token;
+  o.user_agent = "skiff-agent/0.1.0";
+  o.idle_timeout = options.idle_timeout;
+  // The link's handlers may outlive a client being torn down: they hold it weakly.
+  std::weak_ptr<Impl> weak = weak_from_this();
+  skiff::tls::WssHandlers h;
+  h.opened = [weak] {
+    if (auto self = weak.lock()) self->on_open();
+  };
+  h.message = [weak](std::string text, bool binary) {
+    if (auto self = weak.lock()) self->on_message(text, binary);
+  };
+  h.closed = [weak](const skiff::tls::WssClosed& c) {
+    if (auto self = weak.lock()) self->on_closed(c);
+  };
+  link = std::make_unique<skiff::tls::WssLink>(ioc.get_executor(), tls, std::move(o), std::move(h));
 }
 
-void ControlPlaneClient::Impl::on_tcp(std::uint64_t gen) {
-  ws->next_layer().async_handshake(ssl::stream_base::client, [self = shared_from_this(),
-                                                              gen](beast::error_code ec) {
-    if (gen != self->generation) return;
-    if (ec) return self->disconnected(gen, "TLS handshake: " + ec.message());
-    beast::get_lowest_layer(*self->ws).expires_never();
-    websocket::stream_base::timeout t{};
-    t.handshake_timeout = protocol::kHandshakeTimeout;
-    t.idle_timeout = self->options.idle_timeout;
-    t.keep_alive_pings = false;  // the control plane's heartbeats prove it alive
-    self->ws->set_option(t);
-    self->ws->read_message_max(protocol::kMaxFrameBytes);
-    const auto token = self->options.registration.token;
-    self->ws->set_option(websocket::stream_base::decorator([token](websocket::request_type& req) {
-      req.set(http::field::authorization, "Bearer " + token);
-      req.set(http::field::sec_websocket_protocol, std::string(protocol::kSubprotocol));
-      req.set(http::field::user_agent, "skiff-agent/0.1.0");
-    }));
-    self->handshake_res = {};
-    self->ws->async_handshake(
-        self->handshake_res, self->options.endpoint.host, "/v1/connect",
-        [self, gen](beast::error_code ec2) {
-          if (gen != self->generation) return;
-          if (ec2) {
-            const auto status = self->handshake_res.result_int();
-            if (status == 0) return self->disconnected(gen, "upgrade: " + ec2.message());
-            // The body is the control plane's {"error","message"}; it holds no secret.
-            auto body = self->handshake_res.body().substr(0, 300);
-            return self->disconnected(
-                gen, fmt::format("control plane refused the connection: HTTP {} {}", status, body));
-          }
-          self->on_open(gen);
-        });
-  });
-}
-
-void ControlPlaneClient::Impl::on_open(std::uint64_t gen) {
+void ControlPlaneClient::Impl::on_open() {
   open = true;
   out_seq = 0;
   in_seq = 0;
   errors_sent = 0;
   sent_through = 0;
   state_by_frame.clear();
-  connected_at = std::chrono::steady_clock::now();
-  ws->text(true);
   spdlog::info("connected to the control plane at {} as {}", options.endpoint.url(),
                options.registration.instance_id);
   set_status(true, "");
   send(hello());
   for (const auto& sc : outbox.pending()) send_state(sc);
-  read(gen);
 }
 
-void ControlPlaneClient::Impl::read(std::uint64_t gen) {
-  ws->async_read(buffer, [self = shared_from_this(), gen](beast::error_code ec, std::size_t) {
-    if (gen != self->generation) return;
-    if (ec) {
-      std::string why = ec.message();
-      if (ec == websocket::error::closed) {
-        const auto& r = self->ws->reason();
-        why = fmt::format("closed by the control plane ({} {})", r.code,
-                          std::string(r.reason.data(), r.reason.size()));
-      } else if (ec == websocket::error::message_too_big) {
-        why = fmt::format("a message over {} bytes (closed with 1009)", protocol::kMaxFrameBytes);
-      } else if (ec == beast::error::timeout) {
-        why = fmt::format("nothing heard for {} s", self->options.idle_timeout.count());
-      }
-      return self->disconnected(gen, why);
-    }
-    const bool binary = !self->ws->got_text();
-    auto text = beast::buffers_to_string(self->buffer.data());
-    self->buffer.consume(self->buffer.size());
-    self->on_message(text, binary);
-    if (gen == self->generation) self->read(gen);
-  });
-}
-
-void ControlPlaneClient::Impl::disconnected(std::uint64_t gen, const std::string& why) {
-  if (gen != generation) return;
-  ++generation;  // ignore the rest of this connection's handlers
-  const bool was_open = open;
-  // Only a connection that lasted resets the backoff, so a peer that accepts and drops at
-  // once is not hammered.
-  if (open && std::chrono::steady_clock::now() - connected_at > protocol::kBackoffResetAfter) {
-    attempt = 0;
-  }
+void ControlPlaneClient::Impl::on_closed(const skiff::tls::WssClosed& c) {
   open = false;
-  writing = false;
-  queue.clear();
-  if (ws) {
-    beast::error_code ignored;
-    beast::get_lowest_layer(*ws).socket().close(ignored);
-  }
-  set_status(false, why);
+  set_status(false, c.why);
   if (stopped) return;
-  const auto delay =
-      protocol::backoff_delay(attempt++, std::uniform_real_distribution<>(0, 1)(rng));
-  if (was_open) {
-    spdlog::warn("control plane connection lost: {}; tasks keep running, retrying in {} ms", why,
-                 delay.count());
+  if (c.was_open) {
+    spdlog::warn("control plane connection lost: {}; tasks keep running, retrying in {} ms", c.why,
+                 c.retry_in.count());
   } else {
-    spdlog::warn("control plane at {}: {}; retrying in {} ms", options.endpoint.url(), why,
-                 delay.count());
+    spdlog::warn("control plane at {}: {}; retrying in {} ms", options.endpoint.url(), c.why,
+                 c.retry_in.count());
   }
-  retry_timer.expires_after(delay);
-  retry_timer.async_wait([self = shared_from_this()](beast::error_code ec) {
-    if (!ec) self->connect();
-  });
 }
 
 void ControlPlaneClient::Impl::send(protocol::Body body) {
   if (!open) return;
-  queue.push_back(protocol::serialize(protocol::Frame{++out_seq, std::move(body)}));
-  if (!writing) write();
-}
-
-void ControlPlaneClient::Impl::write() {
-  writing = true;
-  const auto gen = generation;
-  ws->async_write(net::buffer(queue.front()),
-                  [self = shared_from_this(), gen](beast::error_code ec, std::size_t) {
-                    if (gen != self->generation) return;
-                    self->writing = false;
-                    if (ec) return self->disconnected(gen, "write: " + ec.message());
-                    self->queue.pop_front();
-                    if (!self->queue.empty()) self->write();
-                  });
+  link->send(protocol::serialize(protocol::Frame{++out_seq, std::move(body)}));
 }
 
 void ControlPlaneClient::Impl::send_error(const std::string& code, const std::string& message,
@@ -205,11 +90,7 @@ void ControlPlaneClient::Impl::send_error(const std::string& code, const std::st
   spdlog::warn("control plane frame {} refused: {} ({})", ref, message, code);
   send(protocol::ErrorFrame{code, message, ref});
   if (++errors_sent > protocol::kMaxErrorsPerConnection && open) {
-    const auto gen = generation;
-    ws->async_close(websocket::close_reason(websocket::close_code::policy_error, "too many errors"),
-                    [self = shared_from_this(), gen](beast::error_code) {
-                      self->disconnected(gen, "closed: too many errors from the control plane");
-                    });
+    link->close(1008, "too many errors", "closed: too many errors from the control plane");
   }
 }
 
@@ -242,22 +123,9 @@ void ControlPlaneClient::Impl::on_message(const std::string& text, bool binary) 
 
 void ControlPlaneClient::Impl::shutdown() {
   stopped = true;
-  retry_timer.cancel();
-  if (!ws) return;
-  ++generation;
-  if (open) {
-    open = false;
-    ws->async_close(websocket::close_code::going_away,
-                    [self = shared_from_this()](beast::error_code) {
-                      beast::error_code ignored;
-                      beast::get_lowest_layer(*self->ws).socket().close(ignored);
-                      self->work.reset();
-                    });
-    return;
-  }
-  beast::error_code ignored;
-  beast::get_lowest_layer(*ws).socket().close(ignored);
-  work.reset();
+  open = false;
+  if (!link) return work.reset();
+  link->stop([self = shared_from_this()] { self->work.reset(); });
 }
 
 ControlPlaneClient::ControlPlaneClient(ControlPlaneOptions options, TaskEngine& engine)
@@ -269,7 +137,10 @@ ControlPlaneClient::~ControlPlaneClient() {
 
 void ControlPlaneClient::start() {
   auto impl = impl_;
-  net::post(impl->ioc, [impl] { impl->connect(); });
+  net::post(impl->ioc, [impl] {
+    impl->make_link();
+    impl->link->start();
+  });
   impl->io_thread = std::thread([impl] {
     impl->ioc.run();
     std::lock_guard lock(impl->mu);

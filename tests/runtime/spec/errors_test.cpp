@@ -81,7 +81,7 @@ TEST(SpecErrors, Version) {
   c.erase("ociVersion");
   EXPECT_EQ(spec_error(c), "ociVersion: is required");
   c["ociVersion"] = 1.1;
-  EXPECT_EQ(spec_error(c), "ociVersion: expected a string, got number");
+  EXPECT_EQ(spec_error(c), "ociVersion: expected a string, got a fractional number");
   c["ociVersion"] = "2.0.0";
   EXPECT_EQ(spec_error(c), "ociVersion: unsupported version \"2.0.0\" (skiff implements 1.x)");
   EXPECT_EQ(spec_error(json::array()), "expected an object, got array");

@@ -1,55 +1,31 @@
 #include "tests/support/simagent/sim_agent.h"
 
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/ssl.hpp>
-#include <boost/beast/websocket.hpp>
-#include <boost/beast/websocket/ssl.hpp>
 #include <deque>
-#include <random>
 #include <set>
 
 #include "protocol/limits.h"
 #include "protocol/register.h"
 #include "protocol/tls/https_client.h"
-#include "protocol/tls/verify_host.h"
+#include "protocol/tls/wss_link.h"
 
 namespace skiff::sim {
 
 namespace net = boost::asio;
 namespace ssl = boost::asio::ssl;
-namespace beast = boost::beast;
-namespace http = boost::beast::http;
-namespace websocket = boost::beast::websocket;
-using tcp = net::ip::tcp;
-using Ws = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
 
 // Everything below runs on the io thread except where it takes `mu`.
 struct SimAgent::Impl : std::enable_shared_from_this<SimAgent::Impl> {
   Impl(net::io_context& io, ssl::context& t, SimAgentConfig c)
-      : ioc(io), tls(t), config(std::move(c)), timer(io) {}
+      : ioc(io), tls(t), config(std::move(c)) {}
 
   net::io_context& ioc;
   ssl::context& tls;
   SimAgentConfig config;
-  std::unique_ptr<Ws> ws;
-  net::steady_timer timer;
-  beast::flat_buffer buffer;
-  websocket::response_type handshake_res;
-  std::deque<std::pair<std::string, bool>> queue;  // text, binary
-  bool writing = false;
-  bool stopped = false;
+  std::unique_ptr<skiff::tls::WssLink> link;  // the agent's own link code (protocol/tls)
   bool open = false;
-  unsigned attempt = 0;
   std::uint64_t outSeq = 0;
-  std::uint64_t generation = 0;  // bumps per connection: stale handlers do nothing
   std::map<std::uint64_t, std::uint64_t> scByFrame;  // frame seq -> StateChange.seq
-  std::chrono::steady_clock::time_point connectedAt;
-  std::mt19937_64 rng{std::random_device{}()};
 
   mutable std::mutex mu;
   mutable std::condition_variable cv;
@@ -68,56 +44,32 @@ struct SimAgent::Impl : std::enable_shared_from_this<SimAgent::Impl> {
     cv.notify_all();
   }
 
-  void connect() {
-    if (stopped) return;
-    const auto gen = ++generation;
-    ws = std::make_unique<Ws>(net::make_strand(ioc), tls);
-    tls::verify_host(ws->next_layer(), config.host);
-    auto& tcp_layer = beast::get_lowest_layer(*ws);
-    tcp_layer.expires_after(protocol::kHandshakeTimeout);
-    tcp::endpoint ep(net::ip::make_address(config.host), config.port);
-    tcp_layer.async_connect(ep, [self = shared_from_this(), gen](beast::error_code ec) {
-      if (gen != self->generation) return;
-      if (ec) return self->disconnected(gen, 0, "");
-      self->ws->next_layer().async_handshake(ssl::stream_base::client,
-                                             [self, gen](beast::error_code ec2) {
-                                               if (gen != self->generation) return;
-                                               if (ec2) return self->disconnected(gen, 0, "");
-                                               self->ws_handshake(gen);
-                                             });
-    });
+  void make_link() {
+    skiff::tls::WssLinkOptions o;
+    o.host = config.host;
+    o.port = config.port;
+    o.token = config.token;
+    o.idle_timeout = protocol::kIdleTimeout;
+    o.reconnect = config.reconnect;
+    std::weak_ptr<Impl> weak = weak_from_this();
+    skiff::tls::WssHandlers h;
+    h.opened = [weak] {
+      if (auto self = weak.lock()) self->on_open();
+    };
+    h.message = [weak](std::string text, bool) {
+      if (auto self = weak.lock()) self->on_frame(text);
+    };
+    h.closed = [weak](const skiff::tls::WssClosed& c) {
+      if (auto self = weak.lock()) self->on_closed(c);
+    };
+    link =
+        std::make_unique<skiff::tls::WssLink>(ioc.get_executor(), tls, std::move(o), std::move(h));
   }
 
-  void ws_handshake(std::uint64_t gen) {
-    beast::get_lowest_layer(*ws).expires_never();
-    websocket::stream_base::timeout t{};
-    t.handshake_timeout = protocol::kHandshakeTimeout;
-    t.idle_timeout = protocol::kIdleTimeout;
-    t.keep_alive_pings = false;
-    ws->set_option(t);
-    ws->read_message_max(protocol::kMaxFrameBytes);
-    const auto token = config.token;
-    ws->set_option(websocket::stream_base::decorator([token](websocket::request_type& req) {
-      req.set(http::field::authorization, "Bearer " + token);
-      req.set(http::field::sec_websocket_protocol, std::string(protocol::kSubprotocol));
-    }));
-    handshake_res = {};
-    ws->async_handshake(handshake_res, config.host, "/v1/connect",
-                        [self = shared_from_this(), gen](beast::error_code ec) {
-                          if (gen != self->generation) return;
-                          if (ec) {
-                            return self->disconnected(gen, self->handshake_res.result_int(), "");
-                          }
-                          self->on_open(gen);
-                        });
-  }
-
-  void on_open(std::uint64_t gen) {
+  void on_open() {
     open = true;
     outSeq = 0;
     scByFrame.clear();
-    connectedAt = std::chrono::steady_clock::now();
-    ws->text(true);
     protocol::Hello hello{config.instanceId, "sim-0.1", {}};
     {
       std::lock_guard lock(mu);
@@ -138,56 +90,17 @@ struct SimAgent::Impl : std::enable_shared_from_this<SimAgent::Impl> {
       replay.assign(unacked.begin(), unacked.end());
     }
     for (auto& sc : replay) send_state(sc);
-    read(gen);
   }
 
-  void read(std::uint64_t gen) {
-    ws->async_read(buffer, [self = shared_from_this(), gen](beast::error_code ec, std::size_t) {
-      if (gen != self->generation) return;
-      if (ec) {
-        const auto& r = self->ws->reason();
-        return self->disconnected(gen, 0,
-                                  ec == websocket::error::closed
-                                      ? std::string(r.reason.data(), r.reason.size())
-                                      : ec.message(),
-                                  r.code);
-      }
-      auto text = beast::buffers_to_string(self->buffer.data());
-      self->buffer.consume(self->buffer.size());
-      self->on_frame(text);
-      self->read(gen);
-    });
-  }
-
-  void disconnected(std::uint64_t gen, int http_status, const std::string& reason,
-                    std::uint16_t code = 0) {
-    if (gen != generation) return;
-    ++generation;  // ignore the rest of this connection's handlers
-    // A connection that lasted resets the backoff; failed attempts keep growing it.
-    if (open && std::chrono::steady_clock::now() - connectedAt > protocol::kBackoffResetAfter) {
-      attempt = 0;
-    }
+  void on_closed(const skiff::tls::WssClosed& c) {
     open = false;
-    writing = false;
-    queue.clear();
-    if (ws) {
-      beast::error_code ignored;
-      beast::get_lowest_layer(*ws).socket().close(ignored);
-    }
     update([&](SimSnapshot& s) {
       s.connected = false;
-      if (http_status) s.handshakeStatus = http_status;
-      if (code) {
-        s.closeCode = code;
-        s.closeReason = reason;
+      if (c.http_status) s.handshakeStatus = c.http_status;
+      if (c.close_code) {
+        s.closeCode = c.close_code;
+        s.closeReason = c.close_reason;
       }
-    });
-    if (stopped || !config.reconnect) return;
-    const auto delay =
-        protocol::backoff_delay(attempt++, std::uniform_real_distribution<>(0, 1)(rng));
-    timer.expires_after(delay);
-    timer.async_wait([self = shared_from_this()](beast::error_code ec) {
-      if (!ec) self->connect();
     });
   }
 
@@ -197,22 +110,7 @@ struct SimAgent::Impl : std::enable_shared_from_this<SimAgent::Impl> {
 
   void send_text(std::string text, bool binary) {
     if (!open) return;
-    queue.emplace_back(std::move(text), binary);
-    if (!writing) write();
-  }
-
-  void write() {
-    writing = true;
-    ws->binary(queue.front().second);
-    const auto gen = generation;
-    ws->async_write(net::buffer(queue.front().first),
-                    [self = shared_from_this(), gen](beast::error_code ec, std::size_t) {
-                      if (gen != self->generation) return;
-                      self->writing = false;
-                      if (ec) return self->disconnected(gen, 0, ec.message());
-                      self->queue.pop_front();
-                      if (!self->queue.empty()) self->write();
-                    });
+    link->send(std::move(text), binary);
   }
 
   void send_state(const protocol::StateChange& sc) {
@@ -364,21 +262,8 @@ struct SimAgent::Impl : std::enable_shared_from_this<SimAgent::Impl> {
   }
 
   void shutdown() {
-    stopped = true;
-    timer.cancel();
-    if (open && ws) {
-      ++generation;
-      open = false;
-      ws->async_close(websocket::close_code::going_away,
-                      [self = shared_from_this()](beast::error_code) {
-                        beast::error_code ignored;
-                        beast::get_lowest_layer(*self->ws).socket().close(ignored);
-                      });
-    } else if (ws) {
-      ++generation;
-      beast::error_code ignored;
-      beast::get_lowest_layer(*ws).socket().close(ignored);
-    }
+    open = false;
+    if (link) link->stop();
     update([](SimSnapshot& s) { s.connected = false; });
   }
 };
@@ -392,9 +277,8 @@ SimAgent::~SimAgent() {
 
 void SimAgent::start() {
   net::post(impl_->ioc, [impl = impl_] {
-    impl->stopped = false;
-    impl->attempt = 0;
-    impl->connect();
+    if (!impl->link) impl->make_link();
+    impl->link->start();
   });
 }
 
