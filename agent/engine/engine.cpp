@@ -504,7 +504,20 @@ std::int64_t TaskEngine::progress_stop(Task& t, ContainerRecord& c, const Contai
     emit(t, &c, "stopping", {{"signal", c.stop_signal}, {"stopTimeout", cd.stop_timeout}});
     return now + timeout_ms;
   }
-  if (live.stop_signal_sent_ms == 0 && !c.kill_needed) {
+  if (live.stop_signal_sent_ms == 0 && c.kill_needed) {
+    // The record says SIGKILL was due, but this process did not send it: the agent may have
+    // died between saving kill_needed and sending it. Without this the container would be
+    // waited for forever.
+    try {
+      containers_.signal(c, SIGKILL, true);
+    } catch (const std::exception& e) {
+      spdlog::warn("container {}: {}", c.runtime_id, e.what());
+    }
+    live.stop_signal_sent_ms = now;
+    emit(t, &c, "kill", {{"signal", SIGKILL}, {"resumed", true}});
+    return now + 1000;
+  }
+  if (live.stop_signal_sent_ms == 0) {
     // The record says the stop began, but not in this process: the agent may have died
     // between saving the intent and sending the signal. Send it (again: a second SIGTERM
     // is harmless), and give the container its full stopTimeout from now.
