@@ -35,6 +35,17 @@ std::vector<std::string> probe_command(const HealthCheck& check) {
   return rest;
 }
 
+// Saved as ended (or ended for a restart) but still naming a shim: its exit record and
+// runtime state wait for removal. Recovery applies the same rule after a crash.
+bool has_leftovers(const ContainerRecord& c) {
+  return (c.known == ContainerStatus::Stopped || c.known == ContainerStatus::Pulled) &&
+         (c.shim_pid != 0 || c.pid != 0);
+}
+
+bool any_leftovers(const TaskRecord& r) {
+  return std::any_of(r.containers.begin(), r.containers.end(), has_leftovers);
+}
+
 std::string exit_description(const ContainerRecord& c) {
   if (c.exit_signal > 0) return "killed by signal " + std::to_string(c.exit_signal);
   if (c.exit_code) return "exited with code " + std::to_string(*c.exit_code);
@@ -168,6 +179,7 @@ void TaskEngine::forget_old_tasks() {
 }
 
 std::int64_t TaskEngine::reconcile(Task& t) {
+  cleanup_leftovers(t);
   if (t.record.known == TaskStatus::Stopped) {
     if (t.dirty) save(t);
     return t.dirty ? clock_.now_ms() + 1000 : 0;
@@ -184,6 +196,8 @@ std::int64_t TaskEngine::reconcile(Task& t) {
     save(t);
     if (t.dirty) next = earliest(next, clock_.now_ms() + 1000);  // retry a failed save
   }
+  // Exits that reached the disk only now: their leftovers go in the next pass.
+  if (!t.dirty && any_leftovers(t.record)) next = clock_.now_ms();
   return next;
 }
 
@@ -237,8 +251,9 @@ std::int64_t TaskEngine::step(Task& t, ContainerRecord& c, const ContainerDefini
         if (ContainerRecord* target = t.record.container(verdict.target);
             target != nullptr && target->desired != ContainerStatus::Stopped) {
           target->desired = ContainerStatus::Stopped;
-          target->reason =
-              "stopped: its startTimeout passed before " + c.name + "'s dependency on it was met";
+          target->stop_cause =
+              "its startTimeout passed before " + c.name + "'s dependency on it was met";
+          target->reason = "stopped: " + target->stop_cause;
           t.dirty = true;
         }
         mark_stopped(t, c, "DependencyTimeout: " + verdict.reason);
@@ -251,18 +266,19 @@ std::int64_t TaskEngine::step(Task& t, ContainerRecord& c, const ContainerDefini
         return verdict.wake_at_ms;  // 0: a dependency's change wakes us
       }
       if (now < live.next_attempt_ms) return live.next_attempt_ms;
+      // The previous container is removed first (its exit must be saved before that).
+      if (has_leftovers(c)) return now + 1000;
       create_and_start(t, c, cd);
       return live.next_attempt_ms > now ? live.next_attempt_ms : now;
     }
     case ContainerStatus::Creating:
       // Only recovery leaves this state behind, and it resolves it; be safe anyway.
-      containers_.cleanup(t.record, c);
+      cleanup_container(t, c);
       c.known = ContainerStatus::Pulled;
-      t.dirty = true;
       return now;
     case ContainerStatus::Created: {
       if (stopping(t, c)) {
-        containers_.cleanup(t.record, c);
+        cleanup_container(t, c);
         mark_stopped(t, c, "task stopped before the container started");
         return now;
       }
@@ -292,6 +308,7 @@ void TaskEngine::create_and_start(Task& t, ContainerRecord& c, const ContainerDe
   c.oom_killed = false;
   c.kill_needed = false;
   c.stop_requested_ms = 0;
+  c.stop_cause.clear();
   c.health = Health::Unknown;
   Live& live = t.live[c.name];
   save(t);
@@ -350,7 +367,7 @@ bool TaskEngine::start_created(Task& t, ContainerRecord& c, const ContainerDefin
       mark_running(t, c, cd);
       return true;
     }
-    containers_.cleanup(t.record, c);
+    cleanup_container(t, c);
     mark_stopped(t, c, std::string("CannotStartContainerError: ") + e.what());
     if (c.essential) request_task_stop(t, "Essential container " + c.name + " could not start");
     return false;
@@ -433,11 +450,13 @@ void TaskEngine::on_exit(Task& t, ContainerRecord& c, const ContainerDefinition&
   } else if (c.oom_killed) {
     reason = "OutOfMemoryError: Container killed due to memory usage";
   } else if (c.stop_requested_ms > 0) {
-    reason = c.kill_needed
-                 ? "stopped: still running " + std::to_string(cd.stop_timeout) + "s after signal " +
-                       std::to_string(c.stop_signal) + ", killed with SIGKILL"
-                 : "stopped: exited after signal " + std::to_string(c.stop_signal) + " (" +
-                       exit_description(c) + ")";
+    // The container's own stop cause (its startTimeout) stays in the reason it ends with.
+    reason =
+        "stopped: " + (c.stop_cause.empty() ? std::string() : c.stop_cause + "; ") +
+        (c.kill_needed ? "still running " + std::to_string(cd.stop_timeout) + "s after signal " +
+                             std::to_string(c.stop_signal) + ", killed with SIGKILL"
+                       : "exited after signal " + std::to_string(c.stop_signal) + " (" +
+                             exit_description(c) + ")");
   } else {
     reason = exit_description(c);
   }
@@ -476,8 +495,20 @@ void TaskEngine::on_exit(Task& t, ContainerRecord& c, const ContainerDefinition&
 
 void TaskEngine::save_then_cleanup(Task& t, ContainerRecord& c) {
   // The exit reaches the disk before the shim's exit record and the runtime state that
-  // prove it are removed: a crash in between must not lose the exit code.
+  // prove it are removed: a crash in between must not lose the exit code. If the save
+  // fails (a full disk), they stay until one succeeds (cleanup_leftovers()).
   save(t);
+  if (!t.dirty) cleanup_container(t, c);
+}
+
+void TaskEngine::cleanup_leftovers(Task& t) {
+  if (t.dirty) return;  // the disk may not know yet that they ended
+  for (auto& c : t.record.containers) {
+    if (has_leftovers(c)) cleanup_container(t, c);
+  }
+}
+
+void TaskEngine::cleanup_container(Task& t, ContainerRecord& c) {
   containers_.cleanup(t.record, c);
   c.pid = 0;
   c.shim_pid = 0;
@@ -606,7 +637,9 @@ void TaskEngine::update_task_status(Task& t) {
   bool all_stopped = std::all_of(t.record.containers.begin(), t.record.containers.end(),
                                  [](const auto& c) { return c.known == ContainerStatus::Stopped; });
   if (all_stopped) {
-    if (t.record.known != TaskStatus::Stopped) finish_task(t);
+    // Not while a container's leftovers wait for a save: they hold cgroups inside the
+    // task's, which finish_task() removes.
+    if (t.record.known != TaskStatus::Stopped && !any_leftovers(t.record)) finish_task(t);
     return;
   }
   if (t.record.known == TaskStatus::Pending) {

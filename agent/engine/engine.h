@@ -145,6 +145,9 @@ class TaskEngine : public AgentService {
   void on_exit(Task& t, ContainerRecord& c, const ContainerDefinition& cd,
                const std::optional<ExitStatus>& status, const std::string& vanished);
   void save_then_cleanup(Task& t, ContainerRecord& c);
+  // Removes what containers saved as ended left behind, once the disk knows they ended.
+  void cleanup_leftovers(Task& t);
+  void cleanup_container(Task& t, ContainerRecord& c);
   std::int64_t progress_stop(Task& t, ContainerRecord& c, const ContainerDefinition& cd);
   std::int64_t run_health(Task& t, ContainerRecord& c, const ContainerDefinition& cd);
   void mark_stopped(Task& t, ContainerRecord& c, const std::string& reason);

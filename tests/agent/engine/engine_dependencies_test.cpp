@@ -131,6 +131,10 @@ TEST_F(DependsOn, StartTimeoutOfTheDependencyBoundsTheWait) {
             (std::vector<std::string>{"signal t1-b-1 SIGTERM", "signal t1-b-1 SIGKILL all"}));
   EXPECT_EQ(known("b"), "STOPPED");
   EXPECT_TRUE(container_view("b")["killNeeded"].get<bool>());
+  // Why it was stopped survives its exit.
+  EXPECT_EQ(reason("b"),
+            "stopped: its startTimeout passed before a's dependency on it was met; still "
+            "running 2s after signal 15, killed with SIGKILL");
   EXPECT_EQ(containers_.creates("a"), 0);
   EXPECT_EQ(task_known(), "STOPPED");
   EXPECT_EQ(task()["stoppedReason"],
