@@ -320,11 +320,13 @@ std::optional<std::string> FakeContainerOps::runtime_status(const ContainerRecor
 }
 
 bool FakeContainerOps::oom_killed(const TaskRecord&, const ContainerRecord& c) {
+  log_.add("oom_killed " + c.runtime_id);
   const Container* made = find(c.runtime_id);
   return made != nullptr && made->oom;
 }
 
 std::optional<cgroups::Stats> FakeContainerOps::stats(const TaskRecord&, const ContainerRecord& c) {
+  log_.add("stats " + c.runtime_id);
   const Container* made = find(c.runtime_id);
   if (made == nullptr) return std::nullopt;
   cgroups::Stats s;
@@ -335,6 +337,7 @@ std::optional<cgroups::Stats> FakeContainerOps::stats(const TaskRecord&, const C
 }
 
 int FakeContainerOps::stop_signal(const std::string& image) {
+  log_.add("stop_signal " + image);
   auto it = stop_signals_.find(image);
   return it == stop_signals_.end() ? SIGTERM : it->second;
 }
