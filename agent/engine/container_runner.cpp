@@ -1,8 +1,10 @@
 #include "agent/engine/container_runner.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -37,6 +39,33 @@ void best_effort(const char* what, const std::string& id, F&& f) {
     spdlog::warn("cleanup of {}: {}: {}", id, what, e.what());
   }
 }
+
+// The shim's pidfd turns readable when it exits; without one (pidfd_open failed), /proc
+// is asked each time.
+class ShimExitWatch final : public ExitWatch {
+ public:
+  ShimExitWatch(ShimInfo info, UniqueFd pidfd) : info_(std::move(info)), pidfd_(std::move(pidfd)) {}
+  bool exited() override {
+    if (!pidfd_) return !shim_alive(info_);
+    pollfd p{pidfd_.get(), POLLIN, 0};
+    return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLHUP)) != 0;
+  }
+  int fd() const override { return pidfd_ ? pidfd_.get() : -1; }
+
+ private:
+  ShimInfo info_;
+  UniqueFd pidfd_;
+};
+
+class CommandProbe final : public Probe {
+ public:
+  explicit CommandProbe(AsyncCommand command) : command_(std::move(command)) {}
+  std::optional<CommandResult> poll() override { return command_.poll(); }
+  CommandResult kill() override { return command_.kill(); }
+
+ private:
+  AsyncCommand command_;  // its destructor kills a probe still running
+};
 
 }  // namespace
 
@@ -101,7 +130,8 @@ void ContainerRunner::remove_task_cgroup(const std::string& task_id) {
   }
 }
 
-void ContainerRunner::prepare_task_dirs(const TaskRecord& task, const TaskDefinition& def) {
+void ContainerRunner::ensure_task_dirs(const TaskRecord& task, const TaskDefinition& def) {
+  if (fs::exists(config_.paths.metadata_dir(task.id))) return;
   for (const auto& v : def.volumes) {
     if (v.scratch()) make_dirs(config_.paths.volume_dir(task.id, v.name));
   }
@@ -217,27 +247,46 @@ void ContainerRunner::create_and_start(const TaskRecord& task, const TaskDefinit
   }
 }
 
-void ContainerRunner::signal(const ContainerRecord& c, int sig, bool all) const {
+void ContainerRunner::signal(const ContainerRecord& c, int sig, bool all) {
   runtime_.kill(c.runtime_id, sig, all);
 }
 
-std::optional<ShimInfo> ContainerRunner::shim_info(const TaskRecord& task,
-                                                   const ContainerRecord& c) const {
-  return read_shim_info(config_.paths.shim_dir(task.id, c.name));
+std::unique_ptr<Probe> ContainerRunner::exec_probe(const ContainerRecord& c,
+                                                   const std::vector<std::string>& command) {
+  return std::make_unique<CommandProbe>(
+      AsyncCommand::spawn(runtime_.exec_argv(c.runtime_id, command), 4096));
+}
+
+std::optional<ShimInfo> ContainerRunner::live_shim(const TaskRecord& task,
+                                                   const ContainerRecord& c) {
+  auto info = read_shim_info(config_.paths.shim_dir(task.id, c.name));
+  if (!info || !shim_alive(*info)) return std::nullopt;
+  return info;
+}
+
+std::unique_ptr<ExitWatch> ContainerRunner::watch_exit(const TaskRecord& task,
+                                                       const ContainerRecord& c) {
+  auto info = live_shim(task, c);
+  if (!info) return nullptr;
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, info->shim_pid, 0)));
+  // The shim may have exited (and its pid been reused) between the check and the open: a
+  // pidfd is trusted only if the recorded identity still matches after it was opened.
+  if (!shim_alive(*info)) return nullptr;
+  return std::make_unique<ShimExitWatch>(std::move(*info), std::move(pidfd));
 }
 
 std::optional<ExitStatus> ContainerRunner::exit_status(const TaskRecord& task,
-                                                       const ContainerRecord& c) const {
+                                                       const ContainerRecord& c) {
   return read_exit_status(config_.paths.shim_dir(task.id, c.name));
 }
 
-bool ContainerRunner::oom_killed(const TaskRecord& task, const ContainerRecord& c) const {
+bool ContainerRunner::oom_killed(const TaskRecord& task, const ContainerRecord& c) {
   auto s = stats(task, c);
   return s && s->oom_kill_events > 0;
 }
 
 std::optional<cgroups::Stats> ContainerRunner::stats(const TaskRecord& task,
-                                                     const ContainerRecord& c) const {
+                                                     const ContainerRecord& c) {
   try {
     return cgroups_.open(container_cgroup(task.id, c.name))->stats();
   } catch (const std::exception&) {
@@ -267,7 +316,7 @@ void ContainerRunner::cleanup(const TaskRecord& task, const ContainerRecord& c) 
   best_effort("remove cgroup", c.runtime_id, [&] { leftover->remove(); });
 }
 
-void ContainerRunner::kill_in_flight(const std::string& id) const {
+void ContainerRunner::kill_in_flight(const std::string& id) {
   auto holders = [&] {
     std::vector<pid_t> pids;
     std::error_code ec;
@@ -303,7 +352,7 @@ void ContainerRunner::kill_in_flight(const std::string& id) const {
   spdlog::warn("processes for {} survive SIGKILL", id);
 }
 
-int ContainerRunner::stop_signal(const std::string& image) const {
+int ContainerRunner::stop_signal(const std::string& image) {
   try {
     auto resolved = images_.resolve(image);
     const auto& cfg = resolved.config;
@@ -317,6 +366,19 @@ int ContainerRunner::stop_signal(const std::string& image) const {
     // fall through to the default
   }
   return SIGTERM;
+}
+
+std::vector<std::string> ContainerRunner::runtime_containers() {
+  std::vector<std::string> ids;
+  std::error_code ec;
+  const auto root = config_.paths.runtime_root();
+  if (!fs::is_directory(root, ec)) return ids;
+  for (const auto& entry : fs::directory_iterator(root, ec)) {
+    std::string id = entry.path().filename().string();
+    // A leading dot is the runtime's own (its seccomp cache); no container id has one.
+    if (entry.is_directory() && !id.starts_with('.')) ids.push_back(std::move(id));
+  }
+  return ids;
 }
 
 }  // namespace skiff::agent

@@ -4,14 +4,14 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
-#include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
 
 #include "agent/engine/dependencies.h"
+#include "agent/engine/image_puller.h"
 #include "agent/engine/restart_policy.h"
+#include "agent/engine/state_store.h"
 #include "common/error.h"
 #include "image/store/digest.h"
 
@@ -22,15 +22,6 @@ std::int64_t earliest(std::int64_t a, std::int64_t b) {
   if (a == 0) return b;
   if (b == 0) return a;
   return std::min(a, b);
-}
-
-UniqueFd open_pidfd(pid_t pid) {
-  return UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-}
-
-bool readable_now(int fd) {
-  pollfd p{fd, POLLIN, 0};
-  return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLHUP)) != 0;
 }
 
 std::vector<std::string> probe_command(const HealthCheck& check) {
@@ -44,6 +35,17 @@ std::vector<std::string> probe_command(const HealthCheck& check) {
   return rest;
 }
 
+// Saved as ended (or ended for a restart) but still naming a shim: its exit record and
+// runtime state wait for removal. Recovery applies the same rule after a crash.
+bool has_leftovers(const ContainerRecord& c) {
+  return (c.known == ContainerStatus::Stopped || c.known == ContainerStatus::Pulled) &&
+         (c.shim_pid != 0 || c.pid != 0);
+}
+
+bool any_leftovers(const TaskRecord& r) {
+  return std::any_of(r.containers.begin(), r.containers.end(), has_leftovers);
+}
+
 std::string exit_description(const ContainerRecord& c) {
   if (c.exit_signal > 0) return "killed by signal " + std::to_string(c.exit_signal);
   if (c.exit_code) return "exited with code " + std::to_string(*c.exit_code);
@@ -52,15 +54,36 @@ std::string exit_description(const ContainerRecord& c) {
 
 }  // namespace
 
+struct TaskEngine::Owned {
+  Owned(const EngineConfig& config, image::Images& images)
+      : runner(config.runner, images),
+        store(config.runner.paths),
+        puller(images, config.image_helper) {}
+  EngineParts parts() { return {runner, puller, store, clock}; }
+
+  ContainerRunner runner;
+  StateStore store;
+  ImagePuller puller;
+  SystemClock clock;
+};
+
 TaskEngine::TaskEngine(EngineConfig config, image::Images& images)
+    : TaskEngine(config, std::make_unique<Owned>(config, images)) {}
+
+TaskEngine::TaskEngine(EngineConfig config, std::unique_ptr<Owned> owned)
+    : TaskEngine(std::move(config), owned->parts()) {
+  owned_ = std::move(owned);
+}
+
+TaskEngine::TaskEngine(EngineConfig config, EngineParts parts)
     : config_(std::move(config)),
-      images_(images),
-      runner_(config_.runner, images),
-      store_(config_.runner.paths),
-      puller_(images, config_.image_helper),
-      wake_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+      wake_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
+      containers_(parts.containers),
+      images_(parts.images),
+      store_(parts.store),
+      clock_(parts.clock) {
   if (!wake_fd_) throw_errno("eventfd", "");
-  puller_.on_done([this] { wake(); });
+  images_.on_done([this] { wake(); });
 }
 
 TaskEngine::~TaskEngine() {
@@ -84,9 +107,15 @@ void TaskEngine::wake() {
   [[maybe_unused]] auto n = ::write(wake_fd_.get(), &one, sizeof one);
 }
 
+std::int64_t TaskEngine::reconcile_once() {
+  std::lock_guard lock(mu_);
+  last_loop_ms_ = clock_.now_ms();
+  return reconcile_all();
+}
+
 void TaskEngine::loop() {
   while (!stopping_) {
-    last_loop_ms_ = now_ms();
+    last_loop_ms_ = clock_.now_ms();
     std::vector<pollfd> fds{{wake_fd_.get(), POLLIN, 0}};
     std::int64_t next;
     {
@@ -94,11 +123,14 @@ void TaskEngine::loop() {
       next = reconcile_all();
       for (auto& [id, t] : tasks_) {
         for (auto& [name, live] : t->live) {
-          if (live.shim_pidfd) fds.push_back({live.shim_pidfd.get(), POLLIN, 0});
+          if (live.exit_watch && live.exit_watch->fd() >= 0) {
+            fds.push_back({live.exit_watch->fd(), POLLIN, 0});
+          }
         }
       }
     }
-    std::int64_t wait = next == 0 ? 1000 : std::clamp<std::int64_t>(next - now_ms(), 0, 1000);
+    std::int64_t wait =
+        next == 0 ? 1000 : std::clamp<std::int64_t>(next - clock_.now_ms(), 0, 1000);
     ::poll(fds.data(), fds.size(), static_cast<int>(wait));
     std::uint64_t drained;
     [[maybe_unused]] auto n = ::read(wake_fd_.get(), &drained, sizeof drained);
@@ -114,7 +146,7 @@ std::int64_t TaskEngine::reconcile_all() {
     } catch (const std::exception& e) {
       // A bug or an unexpected system error in one task must not stop the others.
       spdlog::error("task {}: {}", id, e.what());
-      next = earliest(next, now_ms() + 1000);
+      next = earliest(next, clock_.now_ms() + 1000);
     }
   }
   return next;
@@ -123,7 +155,8 @@ std::int64_t TaskEngine::reconcile_all() {
 void TaskEngine::forget_old_tasks() {
   // ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION: a stopped task stays visible for a while, then
   // its state and logs go, so an agent that runs for months does not grow without bound.
-  const std::int64_t cutoff = now_ms() - std::int64_t{config_.task_cleanup_wait_seconds} * 1000;
+  const std::int64_t cutoff =
+      clock_.now_ms() - std::int64_t{config_.task_cleanup_wait_seconds} * 1000;
   for (auto it = tasks_.begin(); it != tasks_.end();) {
     const TaskRecord& r = it->second->record;
     if (r.known != TaskStatus::Stopped || it->second->dirty || r.stopped_at_ms == 0 ||
@@ -146,9 +179,10 @@ void TaskEngine::forget_old_tasks() {
 }
 
 std::int64_t TaskEngine::reconcile(Task& t) {
+  cleanup_leftovers(t);
   if (t.record.known == TaskStatus::Stopped) {
     if (t.dirty) save(t);
-    return t.dirty ? now_ms() + 1000 : 0;
+    return t.dirty ? clock_.now_ms() + 1000 : 0;
   }
   std::int64_t next = 0;
   for (const auto& name : start_order(t.definition)) {
@@ -160,8 +194,10 @@ std::int64_t TaskEngine::reconcile(Task& t) {
   update_task_status(t);
   if (t.dirty) {
     save(t);
-    if (t.dirty) next = earliest(next, now_ms() + 1000);  // retry a failed save
+    if (t.dirty) next = earliest(next, clock_.now_ms() + 1000);  // retry a failed save
   }
+  // Exits that reached the disk only now: their leftovers go in the next pass.
+  if (!t.dirty && any_leftovers(t.record)) next = clock_.now_ms();
   return next;
 }
 
@@ -170,7 +206,7 @@ bool TaskEngine::stopping(const Task& t, const ContainerRecord& c) const {
 }
 
 std::int64_t TaskEngine::step(Task& t, ContainerRecord& c, const ContainerDefinition& cd) {
-  const std::int64_t now = now_ms();
+  const std::int64_t now = clock_.now_ms();
   Live& live = t.live[c.name];
   switch (c.known) {
     case ContainerStatus::None: {
@@ -178,15 +214,15 @@ std::int64_t TaskEngine::step(Task& t, ContainerRecord& c, const ContainerDefini
         mark_stopped(t, c, "task stopped before the image was pulled");
         return 0;
       }
-      auto outcome = puller_.request(c.image);
-      if (outcome.state == ImagePuller::State::Failed) {
-        puller_.retry(c.image);  // a later task may try again
+      auto outcome = images_.request(c.image);
+      if (outcome.state == ImageSource::State::Failed) {
+        images_.retry(c.image);  // a later task may try again
         mark_stopped(t, c, "CannotPullContainerError: " + outcome.error);
         if (c.essential)
           request_task_stop(t, "Essential container " + c.name + " could not be pulled");
         return now;
       }
-      if (outcome.state == ImagePuller::State::Pending) {
+      if (outcome.state == ImageSource::State::Pending) {
         return now + 1000;  // the pull thread wakes us when it finishes
       }
       c.known = ContainerStatus::Pulled;
@@ -215,8 +251,9 @@ std::int64_t TaskEngine::step(Task& t, ContainerRecord& c, const ContainerDefini
         if (ContainerRecord* target = t.record.container(verdict.target);
             target != nullptr && target->desired != ContainerStatus::Stopped) {
           target->desired = ContainerStatus::Stopped;
-          target->reason =
-              "stopped: its startTimeout passed before " + c.name + "'s dependency on it was met";
+          target->stop_cause =
+              "its startTimeout passed before " + c.name + "'s dependency on it was met";
+          target->reason = "stopped: " + target->stop_cause;
           t.dirty = true;
         }
         mark_stopped(t, c, "DependencyTimeout: " + verdict.reason);
@@ -229,18 +266,19 @@ std::int64_t TaskEngine::step(Task& t, ContainerRecord& c, const ContainerDefini
         return verdict.wake_at_ms;  // 0: a dependency's change wakes us
       }
       if (now < live.next_attempt_ms) return live.next_attempt_ms;
+      // The previous container is removed first (its exit must be saved before that).
+      if (has_leftovers(c)) return now + 1000;
       create_and_start(t, c, cd);
       return live.next_attempt_ms > now ? live.next_attempt_ms : now;
     }
     case ContainerStatus::Creating:
       // Only recovery leaves this state behind, and it resolves it; be safe anyway.
-      runner_.cleanup(t.record, c);
+      cleanup_container(t, c);
       c.known = ContainerStatus::Pulled;
-      t.dirty = true;
       return now;
     case ContainerStatus::Created: {
       if (stopping(t, c)) {
-        runner_.cleanup(t.record, c);
+        cleanup_container(t, c);
         mark_stopped(t, c, "task stopped before the container started");
         return now;
       }
@@ -260,9 +298,7 @@ std::int64_t TaskEngine::step(Task& t, ContainerRecord& c, const ContainerDefini
 }
 
 void TaskEngine::create_and_start(Task& t, ContainerRecord& c, const ContainerDefinition& cd) {
-  if (!std::filesystem::exists(config_.runner.paths.metadata_dir(t.record.id))) {
-    runner_.prepare_task_dirs(t.record, t.definition);
-  }
+  containers_.ensure_task_dirs(t.record, t.definition);
   // Intent first: recovery must find a container it might have made.
   c.generation += 1;
   c.runtime_id = t.record.id.substr(0, 12) + "-" + c.name + "-" + std::to_string(c.generation);
@@ -272,6 +308,7 @@ void TaskEngine::create_and_start(Task& t, ContainerRecord& c, const ContainerDe
   c.oom_killed = false;
   c.kill_needed = false;
   c.stop_requested_ms = 0;
+  c.stop_cause.clear();
   c.health = Health::Unknown;
   Live& live = t.live[c.name];
   save(t);
@@ -280,20 +317,20 @@ void TaskEngine::create_and_start(Task& t, ContainerRecord& c, const ContainerDe
     // and try again later, not at once (a tight loop of failed saves burns the CPU).
     c.known = ContainerStatus::Pulled;
     c.generation -= 1;
-    live.next_attempt_ms = now_ms() + retry_delay_ms(++live.failed_attempts);
+    live.next_attempt_ms = clock_.now_ms() + retry_delay_ms(++live.failed_attempts);
     return;
   }
   try {
-    runner_.ensure_task_cgroup(t.record, t.definition);
+    containers_.ensure_task_cgroup(t.record, t.definition);
     // Dependencies were checked above, so nothing has to happen between create and start.
-    runner_.create_and_start(t.record, t.definition, cd, c);
+    containers_.create_and_start(t.record, t.definition, cd, c);
   } catch (const std::exception& e) {
     if (c.restart_count > 0 && cd.restart_policy.enabled && !stopping(t, c)) {
       // A restart that cannot be created (a full disk, say) is tried again later: one
       // failure must not end a task whose policy is to keep it running.
       c.known = ContainerStatus::Pulled;
       c.reason = std::string("restart failed, will retry: ") + e.what();
-      live.next_attempt_ms = now_ms() + retry_delay_ms(++live.failed_attempts);
+      live.next_attempt_ms = clock_.now_ms() + retry_delay_ms(++live.failed_attempts);
       t.dirty = true;
       emit(t, &c, "container");
       return;
@@ -312,25 +349,25 @@ void TaskEngine::create_and_start(Task& t, ContainerRecord& c, const ContainerDe
   t.dirty = true;
   emit(t, &c, "container");
   mark_running(t, c, cd);
-  runner_.write_metadata(t.record);
+  containers_.write_metadata(t.record);
 }
 
 bool TaskEngine::start_created(Task& t, ContainerRecord& c, const ContainerDefinition& cd) {
   try {
-    runner_.start(c);
+    containers_.start(c);
   } catch (const std::exception& e) {
     // Adopted after a restart while the shim's `run --detach` was between its create and
     // start: that start won.
     std::optional<std::string> status;
     try {
-      status = runner_.runtime().status(c.runtime_id);
+      status = containers_.runtime_status(c);
     } catch (const std::exception&) {
     }
     if (status == "running") {
       mark_running(t, c, cd);
       return true;
     }
-    runner_.cleanup(t.record, c);
+    cleanup_container(t, c);
     mark_stopped(t, c, std::string("CannotStartContainerError: ") + e.what());
     if (c.essential) request_task_stop(t, "Essential container " + c.name + " could not start");
     return false;
@@ -341,7 +378,7 @@ bool TaskEngine::start_created(Task& t, ContainerRecord& c, const ContainerDefin
 
 void TaskEngine::mark_running(Task& t, ContainerRecord& c, const ContainerDefinition& cd) {
   c.known = ContainerStatus::Running;
-  c.started_at_ms = now_ms();
+  c.started_at_ms = clock_.now_ms();
   t.dirty = true;
   emit(t, &c, "container");
   adopt_running(t, c, cd);
@@ -350,11 +387,12 @@ void TaskEngine::mark_running(Task& t, ContainerRecord& c, const ContainerDefini
 void TaskEngine::adopt_running(Task& t, ContainerRecord& c, const ContainerDefinition& cd) {
   Live& live = t.live[c.name];
   if (c.shim_pid > 0) {
-    live.shim_pidfd = open_pidfd(c.shim_pid);
-    // The pid may already belong to someone else: trust the pidfd only if the shim's
-    // recorded identity still matches.
-    auto info = runner_.shim_info(t.record, c);
-    if (!info || !shim_alive(*info)) live.shim_pidfd.reset();
+    // No watch (the shim is gone or unreadable): check_exit() looks again and reads the exit.
+    try {
+      live.exit_watch = containers_.watch_exit(t.record, c);
+    } catch (const std::exception&) {
+      live.exit_watch.reset();
+    }
   }
   if (cd.health_check) live.health.emplace(*cd.health_check, c.started_at_ms);
 }
@@ -362,25 +400,21 @@ void TaskEngine::adopt_running(Task& t, ContainerRecord& c, const ContainerDefin
 bool TaskEngine::check_exit(Task& t, ContainerRecord& c, const ContainerDefinition& cd) {
   Live& live = t.live[c.name];
   bool exited;
-  if (live.shim_pidfd) {
-    exited = readable_now(live.shim_pidfd.get());
+  if (live.exit_watch) {
+    exited = live.exit_watch->exited();
   } else {
-    std::optional<ShimInfo> info;
+    // Not watched yet (adopted after a restart): a shim that cannot be watched has exited.
     try {
-      info = runner_.shim_info(t.record, c);
+      live.exit_watch = containers_.watch_exit(t.record, c);
     } catch (const std::exception&) {
     }
-    exited = !info || !shim_alive(*info);
-    if (!exited) {
-      live.shim_pidfd = open_pidfd(info->shim_pid);
-      if (!shim_alive(*info)) exited = true;
-    }
+    exited = !live.exit_watch;
   }
   if (!exited) return false;
   std::optional<ExitStatus> status;
   std::string vanished;
   try {
-    status = runner_.exit_status(t.record, c);
+    status = containers_.exit_status(t.record, c);
   } catch (const std::exception& e) {
     vanished = std::string("the container's exit record is unreadable: ") + e.what();
   }
@@ -394,11 +428,12 @@ bool TaskEngine::check_exit(Task& t, ContainerRecord& c, const ContainerDefiniti
 void TaskEngine::on_exit(Task& t, ContainerRecord& c, const ContainerDefinition& cd,
                          const std::optional<ExitStatus>& status, const std::string& vanished) {
   Live& live = t.live[c.name];
-  live.shim_pidfd.reset();
-  if (live.probe.running()) live.probe.kill();
+  live.exit_watch.reset();
+  if (live.probe) live.probe->kill();
+  live.probe.reset();
   live.health.reset();
   const bool replacing = std::exchange(live.replacing, false);
-  const std::int64_t now = now_ms();
+  const std::int64_t now = clock_.now_ms();
 
   if (status) {
     c.exit_code = status->exit_code;
@@ -407,7 +442,7 @@ void TaskEngine::on_exit(Task& t, ContainerRecord& c, const ContainerDefinition&
     c.exit_code.reset();
     c.exit_signal = 0;
   }
-  c.oom_killed = runner_.oom_killed(t.record, c);
+  c.oom_killed = containers_.oom_killed(t.record, c);
   c.finished_at_ms = now;
   std::string reason;
   if (!vanished.empty()) {
@@ -415,11 +450,13 @@ void TaskEngine::on_exit(Task& t, ContainerRecord& c, const ContainerDefinition&
   } else if (c.oom_killed) {
     reason = "OutOfMemoryError: Container killed due to memory usage";
   } else if (c.stop_requested_ms > 0) {
-    reason = c.kill_needed
-                 ? "stopped: still running " + std::to_string(cd.stop_timeout) + "s after signal " +
-                       std::to_string(c.stop_signal) + ", killed with SIGKILL"
-                 : "stopped: exited after signal " + std::to_string(c.stop_signal) + " (" +
-                       exit_description(c) + ")";
+    // The container's own stop cause (its startTimeout) stays in the reason it ends with.
+    reason =
+        "stopped: " + (c.stop_cause.empty() ? std::string() : c.stop_cause + "; ") +
+        (c.kill_needed ? "still running " + std::to_string(cd.stop_timeout) + "s after signal " +
+                             std::to_string(c.stop_signal) + ", killed with SIGKILL"
+                       : "exited after signal " + std::to_string(c.stop_signal) + " (" +
+                             exit_description(c) + ")");
   } else {
     reason = exit_description(c);
   }
@@ -458,9 +495,21 @@ void TaskEngine::on_exit(Task& t, ContainerRecord& c, const ContainerDefinition&
 
 void TaskEngine::save_then_cleanup(Task& t, ContainerRecord& c) {
   // The exit reaches the disk before the shim's exit record and the runtime state that
-  // prove it are removed: a crash in between must not lose the exit code.
+  // prove it are removed: a crash in between must not lose the exit code. If the save
+  // fails (a full disk), they stay until one succeeds (cleanup_leftovers()).
   save(t);
-  runner_.cleanup(t.record, c);
+  if (!t.dirty) cleanup_container(t, c);
+}
+
+void TaskEngine::cleanup_leftovers(Task& t) {
+  if (t.dirty) return;  // the disk may not know yet that they ended
+  for (auto& c : t.record.containers) {
+    if (has_leftovers(c)) cleanup_container(t, c);
+  }
+}
+
+void TaskEngine::cleanup_container(Task& t, ContainerRecord& c) {
+  containers_.cleanup(t.record, c);
   c.pid = 0;
   c.shim_pid = 0;
   t.dirty = true;
@@ -468,17 +517,17 @@ void TaskEngine::save_then_cleanup(Task& t, ContainerRecord& c) {
 
 std::int64_t TaskEngine::progress_stop(Task& t, ContainerRecord& c, const ContainerDefinition& cd) {
   Live& live = t.live[c.name];
-  const std::int64_t now = now_ms();
+  const std::int64_t now = clock_.now_ms();
   // Reverse order: wait until whatever depends on this container has stopped.
   if (!live.replacing && !dependents_stopped(t.definition, t.record, c.name)) return 0;
   const std::int64_t timeout_ms = std::int64_t{cd.stop_timeout} * 1000;
   if (c.stop_requested_ms == 0) {
-    c.stop_signal = runner_.stop_signal(c.image);
+    c.stop_signal = containers_.stop_signal(c.image);
     c.stop_requested_ms = now;
     t.dirty = true;
     save(t);  // intent: recovery keeps counting the timeout from here
     try {
-      runner_.signal(c, c.stop_signal);
+      containers_.signal(c, c.stop_signal);
     } catch (const std::exception& e) {
       spdlog::warn("container {}: {}", c.runtime_id, e.what());
     }
@@ -486,12 +535,25 @@ std::int64_t TaskEngine::progress_stop(Task& t, ContainerRecord& c, const Contai
     emit(t, &c, "stopping", {{"signal", c.stop_signal}, {"stopTimeout", cd.stop_timeout}});
     return now + timeout_ms;
   }
-  if (live.stop_signal_sent_ms == 0 && !c.kill_needed) {
+  if (live.stop_signal_sent_ms == 0 && c.kill_needed) {
+    // The record says SIGKILL was due, but this process did not send it: the agent may have
+    // died between saving kill_needed and sending it. Without this the container would be
+    // waited for forever.
+    try {
+      containers_.signal(c, SIGKILL, true);
+    } catch (const std::exception& e) {
+      spdlog::warn("container {}: {}", c.runtime_id, e.what());
+    }
+    live.stop_signal_sent_ms = now;
+    emit(t, &c, "kill", {{"signal", SIGKILL}, {"resumed", true}});
+    return now + 1000;
+  }
+  if (live.stop_signal_sent_ms == 0) {
     // The record says the stop began, but not in this process: the agent may have died
     // between saving the intent and sending the signal. Send it (again: a second SIGTERM
     // is harmless), and give the container its full stopTimeout from now.
     try {
-      runner_.signal(c, c.stop_signal);
+      containers_.signal(c, c.stop_signal);
     } catch (const std::exception& e) {
       spdlog::warn("container {}: {}", c.runtime_id, e.what());
     }
@@ -507,7 +569,7 @@ std::int64_t TaskEngine::progress_stop(Task& t, ContainerRecord& c, const Contai
     t.dirty = true;
     save(t);
     try {
-      runner_.signal(c, SIGKILL, true);
+      containers_.signal(c, SIGKILL, true);
     } catch (const std::exception& e) {
       spdlog::warn("container {}: {}", c.runtime_id, e.what());
     }
@@ -519,12 +581,13 @@ std::int64_t TaskEngine::progress_stop(Task& t, ContainerRecord& c, const Contai
 
 std::int64_t TaskEngine::run_health(Task& t, ContainerRecord& c, const ContainerDefinition& cd) {
   Live& live = t.live[c.name];
-  const std::int64_t now = now_ms();
+  const std::int64_t now = clock_.now_ms();
   if (!live.health) live.health.emplace(*cd.health_check, c.started_at_ms);
-  if (live.probe.running()) {
-    std::optional<CommandResult> result = live.probe.poll();
-    if (!result && now >= live.probe_deadline_ms) result = live.probe.kill();
+  if (live.probe) {
+    std::optional<CommandResult> result = live.probe->poll();
+    if (!result && now >= live.probe_deadline_ms) result = live.probe->kill();
     if (!result) return now + 50;
+    live.probe.reset();
     Health before = c.health;
     Health after = live.health->record(result->ok(), now);
     if (after != before) {
@@ -535,14 +598,13 @@ std::int64_t TaskEngine::run_health(Task& t, ContainerRecord& c, const Container
         live.replacing = true;
         emit(t, &c, "replace", {{"reason", "unhealthy essential container with restartPolicy"}});
       }
-      runner_.write_metadata(t.record);
+      containers_.write_metadata(t.record);
     }
     return live.replacing ? now : live.health->next_due_ms();
   }
   if (now >= live.health->next_due_ms()) {
     try {
-      live.probe = AsyncCommand::spawn(
-          runner_.runtime().exec_argv(c.runtime_id, probe_command(*cd.health_check)), 4096);
+      live.probe = containers_.exec_probe(c, probe_command(*cd.health_check));
       live.probe_deadline_ms = now + std::int64_t{cd.health_check->timeout} * 1000;
     } catch (const std::exception& e) {
       spdlog::warn("health check of {}: {}", c.runtime_id, e.what());
@@ -557,7 +619,7 @@ void TaskEngine::mark_stopped(Task& t, ContainerRecord& c, const std::string& re
   c.known = ContainerStatus::Stopped;
   c.desired = ContainerStatus::Stopped;
   c.reason = reason;
-  c.finished_at_ms = now_ms();
+  c.finished_at_ms = clock_.now_ms();
   t.dirty = true;
   emit(t, &c, "container");
 }
@@ -575,7 +637,9 @@ void TaskEngine::update_task_status(Task& t) {
   bool all_stopped = std::all_of(t.record.containers.begin(), t.record.containers.end(),
                                  [](const auto& c) { return c.known == ContainerStatus::Stopped; });
   if (all_stopped) {
-    if (t.record.known != TaskStatus::Stopped) finish_task(t);
+    // Not while a container's leftovers wait for a save: they hold cgroups inside the
+    // task's, which finish_task() removes.
+    if (t.record.known != TaskStatus::Stopped && !any_leftovers(t.record)) finish_task(t);
     return;
   }
   if (t.record.known == TaskStatus::Pending) {
@@ -585,10 +649,10 @@ void TaskEngine::update_task_status(Task& t) {
     }
     if (essentials_running) {
       t.record.known = TaskStatus::Running;
-      t.record.started_at_ms = now_ms();
+      t.record.started_at_ms = clock_.now_ms();
       t.dirty = true;
       emit(t, nullptr, "task");
-      runner_.write_metadata(t.record);
+      containers_.write_metadata(t.record);
     }
   }
 }
@@ -597,13 +661,13 @@ void TaskEngine::finish_task(Task& t) {
   t.record.known = TaskStatus::Stopped;
   t.record.desired = TaskStatus::Stopped;
   if (t.record.stopped_reason.empty()) t.record.stopped_reason = "All containers exited";
-  t.record.stopped_at_ms = now_ms();
+  t.record.stopped_at_ms = clock_.now_ms();
   t.live.clear();
-  runner_.remove_task_cgroup(t.record.id);
+  containers_.remove_task_cgroup(t.record.id);
   t.dirty = true;
   emit(t, nullptr, "task", {{"reason", t.record.stopped_reason}});
   try {
-    runner_.write_metadata(t.record);
+    containers_.write_metadata(t.record);
   } catch (const std::exception&) {
   }
 }
@@ -615,7 +679,7 @@ void TaskEngine::save(Task& t) {
   } catch (const std::exception& e) {
     t.dirty = true;
     // Once per interval, with a count: a full disk must not also fill the journal.
-    const std::int64_t now = now_ms();
+    const std::int64_t now = clock_.now_ms();
     if (now - save_error_logged_ms_ < kSaveErrorLogIntervalMs) {
       ++save_errors_unlogged_;
       return;

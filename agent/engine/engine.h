@@ -4,6 +4,10 @@
 // or a control plane only change desired state under the lock and wake the loop. Every
 // change is saved (task.json) before the action it announces, so recovery after a SIGKILL
 // finds either the old state or an intent it can finish or undo (recovery.cpp).
+//
+// The engine acts through four seams (EngineParts): ContainerOps, ImageSource, TaskStore and
+// Clock. The agent's constructor makes the real ones; tests pass fakes and single-step the
+// loop with reconcile_once().
 #pragma once
 
 #include <atomic>
@@ -16,14 +20,16 @@
 #include <thread>
 
 #include "agent/api/agent_service.h"
-#include "agent/engine/command.h"
+#include "agent/engine/clock.h"
+#include "agent/engine/container_ops.h"
 #include "agent/engine/container_runner.h"
 #include "agent/engine/event_log.h"
 #include "agent/engine/health_tracker.h"
-#include "agent/engine/image_puller.h"
-#include "agent/engine/state_store.h"
+#include "agent/engine/image_helper.h"
+#include "agent/engine/image_source.h"
 #include "agent/engine/task_model.h"
 #include "agent/engine/task_record.h"
+#include "agent/engine/task_store.h"
 #include "common/unique_fd.h"
 
 namespace skiff::agent {
@@ -37,9 +43,22 @@ struct EngineConfig {
   std::string mode = "standalone";
 };
 
+// What an engine acts through, each borrowed: they must outlive it.
+struct EngineParts {
+  ContainerOps& containers;
+  ImageSource& images;
+  TaskStore& store;
+  const Clock& clock;
+};
+
 class TaskEngine : public AgentService {
  public:
+  // The agent's engine: the real parts (ContainerRunner, ImagePuller, StateStore on
+  // config.runner.paths, the system clock), owned by the engine.
   TaskEngine(EngineConfig config, image::Images& images);
+  // An engine over the given parts (tests). config.runner.paths still names the logs and
+  // the runtime root that log_source() and exec_target() report.
+  TaskEngine(EngineConfig config, EngineParts parts);
   ~TaskEngine() override;
   TaskEngine(const TaskEngine&) = delete;
   TaskEngine& operator=(const TaskEngine&) = delete;
@@ -51,6 +70,10 @@ class TaskEngine : public AgentService {
   void start();
   // Stops the loop; containers keep running (an agent restart must not touch them).
   void stop();
+  // One pass of the loop on the caller's thread, for tests and single-stepping: never
+  // while start()ed. Returns when the engine wants to look again (clock ms; 0: only when
+  // something changes).
+  std::int64_t reconcile_once();
 
   // Adds a task with desired status RUNNING; returns its id. `source` names where the
   // definition came from; with `unique_source`, an active task of the same source and
@@ -86,9 +109,9 @@ class TaskEngine : public AgentService {
  private:
   // What the loop keeps per container and never saves: it is rebuilt after a restart.
   struct Live {
-    UniqueFd shim_pidfd;
+    std::unique_ptr<ExitWatch> exit_watch;  // null: not watched yet (or no longer)
     std::optional<HealthTracker> health;
-    AsyncCommand probe;
+    std::unique_ptr<Probe> probe;  // null: none running
     std::int64_t probe_deadline_ms = 0;
     // When this process sent the stop signal (0: not yet, e.g. after a restart).
     std::int64_t stop_signal_sent_ms = 0;
@@ -122,6 +145,9 @@ class TaskEngine : public AgentService {
   void on_exit(Task& t, ContainerRecord& c, const ContainerDefinition& cd,
                const std::optional<ExitStatus>& status, const std::string& vanished);
   void save_then_cleanup(Task& t, ContainerRecord& c);
+  // Removes what containers saved as ended left behind, once the disk knows they ended.
+  void cleanup_leftovers(Task& t);
+  void cleanup_container(Task& t, ContainerRecord& c);
   std::int64_t progress_stop(Task& t, ContainerRecord& c, const ContainerDefinition& cd);
   std::int64_t run_health(Task& t, ContainerRecord& c, const ContainerDefinition& cd);
   void mark_stopped(Task& t, ContainerRecord& c, const std::string& reason);
@@ -138,12 +164,18 @@ class TaskEngine : public AgentService {
   Task& find(const std::string& id);
   bool stopping(const Task& t, const ContainerRecord& c) const;
 
+  struct Owned;  // the real parts, when the agent's constructor made them (engine.cpp)
+  TaskEngine(EngineConfig config, std::unique_ptr<Owned> owned);
+
   EngineConfig config_;
-  image::Images& images_;
-  ContainerRunner runner_;
-  StateStore store_;
-  ImagePuller puller_;
   EventLog events_;
+  UniqueFd wake_fd_;
+  // After wake_fd_: destroyed first, as the puller's threads may still wake() until then.
+  std::unique_ptr<Owned> owned_;
+  ContainerOps& containers_;
+  ImageSource& images_;
+  TaskStore& store_;
+  const Clock& clock_;
 
   mutable std::mutex mu_;
   // save()'s error log, at most once per interval (under mu_).
@@ -152,7 +184,6 @@ class TaskEngine : public AgentService {
   std::uint64_t save_errors_unlogged_ = 0;
   std::map<std::string, std::unique_ptr<Task>> tasks_;
   std::function<nlohmann::json()> metadata_extra_;
-  UniqueFd wake_fd_;
   std::atomic<bool> stopping_{false};
   std::atomic<std::int64_t> last_loop_ms_{0};
   std::thread thread_;

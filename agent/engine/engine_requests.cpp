@@ -90,7 +90,7 @@ std::string TaskEngine::submit(const std::string& definition_json, const std::st
   r.source = source;
   r.definition_hash = hash;
   r.definition = std::move(parsed);
-  r.created_at_ms = now_ms();
+  r.created_at_ms = clock_.now_ms();
   for (const auto& cd : def.containers) {
     ContainerRecord c;
     c.name = cd.name;
@@ -220,20 +220,19 @@ nlohmann::json TaskEngine::metadata() {
   std::unique_lock lock(mu_);
   std::size_t running = static_cast<std::size_t>(std::count_if(
       tasks_.begin(), tasks_.end(), [](const auto& e) { return active(e.second->record); }));
-  nlohmann::json out = {
-      {"agentVersion", "0.1.0"},
-      {"mode", config_.mode},
-      {"hostname", host},
-      {"arch", u.machine},
-      {"kernel", u.release},
-      {"stateDir", config_.runner.paths.state.string()},
-      {"runtime", config_.runner.runtime_binary.string()},
-      {"snapshotter", images_.mode() == image::SnapshotMode::kOverlay ? "overlay" : "copy"},
-      {"tasks", tasks_.size()},
-      {"activeTasks", running},
-      // A client that means to follow /v1/events from "now" (skiffctl run --wait) asks for
-      // ?since= this, taken before its request, and so misses nothing.
-      {"lastEventSeq", events_.last_seq()}};
+  nlohmann::json out = {{"agentVersion", "0.1.0"},
+                        {"mode", config_.mode},
+                        {"hostname", host},
+                        {"arch", u.machine},
+                        {"kernel", u.release},
+                        {"stateDir", config_.runner.paths.state.string()},
+                        {"runtime", config_.runner.runtime_binary.string()},
+                        {"snapshotter", images_.snapshotter()},
+                        {"tasks", tasks_.size()},
+                        {"activeTasks", running},
+                        // A client that means to follow /v1/events from "now" (skiffctl run --wait)
+                        // asks for ?since= this, taken before its request, and so misses nothing.
+                        {"lastEventSeq", events_.last_seq()}};
   auto extra = metadata_extra_;
   lock.unlock();  // the hook may take its own locks
   if (extra) out.update(extra());
@@ -301,7 +300,7 @@ nlohmann::json TaskEngine::task_stats(const std::string& task_id) {
   nlohmann::json containers = nlohmann::json::object();
   for (const auto& c : t.record.containers) {
     if (c.known != ContainerStatus::Running) continue;
-    auto s = runner_.stats(t.record, c);
+    auto s = containers_.stats(t.record, c);
     if (!s) continue;
     containers[c.name] = {
         {"cpu",
@@ -318,7 +317,8 @@ nlohmann::json TaskEngine::task_stats(const std::string& task_id) {
         {"pids", s->pids_current},
     };
   }
-  return {{"taskId", t.record.id}, {"time", format_time(now_ms())}, {"containers", containers}};
+  return {
+      {"taskId", t.record.id}, {"time", format_time(clock_.now_ms())}, {"containers", containers}};
 }
 
 LogSource TaskEngine::log_source(const std::string& task_id, const std::string& container) {

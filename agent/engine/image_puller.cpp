@@ -43,6 +43,10 @@ void ImagePuller::retry(const std::string& ref) {
   }
 }
 
+std::string ImagePuller::snapshotter() const {
+  return images_.mode() == image::SnapshotMode::kOverlay ? "overlay" : "copy";
+}
+
 void ImagePuller::pull(const std::string& ref) {
   Outcome outcome{State::Ready, ""};
   try {

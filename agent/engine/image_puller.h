@@ -12,29 +12,25 @@
 #include <vector>
 
 #include "agent/engine/image_helper.h"
+#include "agent/engine/image_source.h"
 #include "image/service/images.h"
 
 namespace skiff::agent {
 
-class ImagePuller {
+class ImagePuller final : public ImageSource {
  public:
-  enum class State { Pending, Ready, Failed };
-  struct Outcome {
-    State state = State::Pending;
-    std::string error;
-  };
-
   ImagePuller(image::Images& images, ImageHelperConfig helper);
-  ~ImagePuller();  // joins running pulls
+  ~ImagePuller() override;  // joins running pulls
   ImagePuller(const ImagePuller&) = delete;
   ImagePuller& operator=(const ImagePuller&) = delete;
 
   // Starts a pull if needed; returns the current outcome. A failed image is retried when
   // asked again after `retry()`.
-  Outcome request(const std::string& image);
-  void retry(const std::string& image);
+  Outcome request(const std::string& image) override;
+  void retry(const std::string& image) override;
   // Sets a callback invoked (from the pull thread) when a pull finishes.
-  void on_done(std::function<void()> callback) { on_done_ = std::move(callback); }
+  void on_done(std::function<void()> callback) override { on_done_ = std::move(callback); }
+  std::string snapshotter() const override;
 
  private:
   void pull(const std::string& image);

@@ -10,7 +10,6 @@
 #include <spdlog/spdlog.h>
 
 #include <set>
-#include <system_error>
 
 #include "agent/engine/engine.h"
 #include "common/error.h"
@@ -24,7 +23,7 @@ void TaskEngine::recover_container(Task& t, ContainerRecord& c,
     // The exit was saved, then the agent died before removing the shim's and the runtime's
     // leftovers (save_then_cleanup): finish that.
     try {
-      runner_.cleanup(t.record, c);
+      containers_.cleanup(t.record, c);
     } catch (const std::exception& e) {
       problems.push_back(e.what());
     }
@@ -36,14 +35,14 @@ void TaskEngine::recover_container(Task& t, ContainerRecord& c,
   if (c.known != ContainerStatus::Creating) return;
   std::optional<ShimInfo> info;
   try {
-    info = runner_.shim_info(t.record, c);
+    info = containers_.live_shim(t.record, c);
   } catch (const std::exception& e) {
     problems.push_back(e.what());
   }
-  if (info && shim_alive(*info)) {
+  if (info) {
     std::optional<std::string> status;
     try {
-      status = runner_.runtime().status(c.runtime_id);
+      status = containers_.runtime_status(c);
     } catch (const std::exception& e) {
       problems.push_back(e.what());
     }
@@ -51,7 +50,8 @@ void TaskEngine::recover_container(Task& t, ContainerRecord& c,
       c.shim_pid = info->shim_pid;
       c.pid = info->container_pid;
       c.known = *status == "created" ? ContainerStatus::Created : ContainerStatus::Running;
-      if (c.known == ContainerStatus::Running && c.started_at_ms == 0) c.started_at_ms = now_ms();
+      if (c.known == ContainerStatus::Running && c.started_at_ms == 0)
+        c.started_at_ms = clock_.now_ms();
       t.dirty = true;
       emit(t, &c, "recovered", {{"action", "adopted a container created before the restart"}});
       return;
@@ -59,8 +59,8 @@ void TaskEngine::recover_container(Task& t, ContainerRecord& c,
   }
   // Half made: the shim may be gone, or still in the middle of `create`; stop whatever is in
   // flight first so nothing finishes creating after we cleaned up.
-  runner_.kill_in_flight(c.runtime_id);
-  runner_.cleanup(t.record, c);
+  containers_.kill_in_flight(c.runtime_id);
+  containers_.cleanup(t.record, c);
   c.known = ContainerStatus::Pulled;
   c.shim_pid = 0;
   c.pid = 0;
@@ -95,20 +95,20 @@ std::vector<std::string> TaskEngine::recover() {
     tasks_.emplace(id, std::move(task));
   }
   // Containers in our runtime root that no task owns: a crash between runtime and state.
-  std::error_code ec;
-  auto root = config_.runner.paths.runtime_root();
-  if (std::filesystem::is_directory(root, ec)) {
-    for (const auto& entry : std::filesystem::directory_iterator(root, ec)) {
-      std::string id = entry.path().filename().string();
-      // A leading dot is the runtime's own (its seccomp cache); no container id has one.
-      if (!entry.is_directory() || id.starts_with('.') || known_ids.contains(id)) continue;
-      try {
-        runner_.runtime().remove(id);
-        spdlog::warn("removed orphaned container {}", id);
-        events_.publish({{"type", "orphan"}, {"runtimeId", id}});
-      } catch (const std::exception& e) {
-        problems.push_back(e.what());
-      }
+  std::vector<std::string> runtime_ids;
+  try {
+    runtime_ids = containers_.runtime_containers();
+  } catch (const std::exception& e) {
+    problems.push_back(e.what());
+  }
+  for (const auto& id : runtime_ids) {
+    if (known_ids.contains(id)) continue;
+    try {
+      containers_.remove_runtime_container(id);
+      spdlog::warn("removed orphaned container {}", id);
+      events_.publish({{"type", "orphan"}, {"runtimeId", id}});
+    } catch (const std::exception& e) {
+      problems.push_back(e.what());
     }
   }
   for (const auto& p : problems) spdlog::warn("recovery: {}", p);

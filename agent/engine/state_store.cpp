@@ -11,7 +11,7 @@ namespace skiff::agent {
 
 StateStore::StateStore(Paths paths) : paths_(std::move(paths)) {}
 
-void StateStore::save(const TaskRecord& task) const {
+void StateStore::save(const TaskRecord& task) {
   auto dir = paths_.task_dir(task.id);
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -20,7 +20,7 @@ void StateStore::save(const TaskRecord& task) const {
   write_file_atomic(paths_.task_file(task.id), task.to_json().dump(), 0600);
 }
 
-std::vector<TaskRecord> StateStore::load_all(std::vector<std::string>& problems) const {
+std::vector<TaskRecord> StateStore::load_all(std::vector<std::string>& problems) {
   std::vector<TaskRecord> tasks;
   std::error_code ec;
   if (!std::filesystem::exists(paths_.tasks_dir(), ec)) return tasks;
@@ -40,7 +40,7 @@ std::vector<TaskRecord> StateStore::load_all(std::vector<std::string>& problems)
   return tasks;
 }
 
-void StateStore::remove(const std::string& task_id) const {
+void StateStore::remove(const std::string& task_id) {
   std::error_code ec;
   std::filesystem::remove_all(paths_.task_dir(task_id), ec);
   if (ec) throw SysError("remove", paths_.task_dir(task_id).string(), ec.value());

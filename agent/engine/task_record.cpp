@@ -93,6 +93,7 @@ nlohmann::json ContainerRecord::to_json() const {
       {"finishedAtMs", finished_at_ms},
       {"stopRequestedMs", stop_requested_ms},
       {"stopSignal", stop_signal},
+      {"stopCause", stop_cause},
   };
   j["exitCode"] = exit_code ? nlohmann::json(*exit_code) : nlohmann::json(nullptr);
   return j;
@@ -122,6 +123,7 @@ ContainerRecord ContainerRecord::from_json(const nlohmann::json& j) {
   get_if(j, "finishedAtMs", c.finished_at_ms);
   get_if(j, "stopRequestedMs", c.stop_requested_ms);
   get_if(j, "stopSignal", c.stop_signal);
+  get_if(j, "stopCause", c.stop_cause);
   return c;
 }
 

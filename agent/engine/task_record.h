@@ -48,6 +48,9 @@ struct ContainerRecord {
   std::int64_t finished_at_ms = 0;
   std::int64_t stop_requested_ms = 0;  // 0 = no stop in progress
   int stop_signal = 0;
+  // Why the agent stopped this container on its own account (not its task's stop): kept
+  // in the reason it ends with.
+  std::string stop_cause;
 
   nlohmann::json to_json() const;
   static ContainerRecord from_json(const nlohmann::json& j);
