@@ -419,7 +419,21 @@ bool TaskEngine::check_exit(Task& t, ContainerRecord& c, const ContainerDefiniti
     vanished = std::string("the container's exit record is unreadable: ") + e.what();
   }
   if (!status && vanished.empty()) {
-    vanished = "the container vanished (its shim exited without recording an exit status)";
+    // The shim died, but did its container? One that still runs has lost what collects its
+    // exit code and its output: it is stopped (cleanup removes it) and recorded as such,
+    // and the restart policy then applies (docs/agent.md, "A shim that dies").
+    std::optional<std::string> runtime;
+    try {
+      runtime = containers_.runtime_status(c);
+    } catch (const std::exception&) {
+    }
+    if (runtime == "running" || runtime == "paused" || runtime == "created") {
+      vanished = "ShimDied: the container's shim (pid " + std::to_string(c.shim_pid) +
+                 ") exited while the container was " + *runtime +
+                 "; the agent stopped the container, whose exit code is unknown";
+    } else {
+      vanished = "the container vanished (its shim exited without recording an exit status)";
+    }
   }
   on_exit(t, c, cd, status, vanished);
   return true;

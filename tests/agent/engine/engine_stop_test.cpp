@@ -113,6 +113,23 @@ TEST_F(Stop, AVanishedContainerIsReportedAsSuch) {
   EXPECT_EQ(task_known(), "STOPPED");
 }
 
+// Durability 6 (docs/agent.md, "A shim that dies"): a container that outlives its shim is
+// stopped and recorded as such, not reported as vanished, and its restart policy applies.
+TEST_F(Stop, AContainerWhoseShimDiedIsStoppedAndRecorded) {
+  submit({container("app")});
+  settle();
+  const std::string first = containers_.latest_id("app");
+  containers_.kill_shim("app");
+  settle();
+  EXPECT_EQ(known("app"), "STOPPED");
+  const std::string why = reason("app");
+  EXPECT_EQ(why.rfind("ShimDied: the container's shim (pid ", 0), 0u) << why;
+  EXPECT_NE(why.find("exited while the container was running"), std::string::npos) << why;
+  EXPECT_TRUE(container_view("app")["exitCode"].is_null());
+  EXPECT_FALSE(containers_.exists(first)) << "the orphaned container was left running";
+  EXPECT_EQ(task_known(), "STOPPED");
+}
+
 TEST_F(Stop, AnUnreadableExitRecordIsNamed) {
   submit({container("app")});
   settle();

@@ -165,6 +165,12 @@ void FakeContainerOps::vanish(const std::string& name) {
   c.exit.reset();
 }
 
+void FakeContainerOps::kill_shim(const std::string& name) {
+  Container& c = latest(name);
+  c.shim_alive = false;
+  c.exit.reset();
+}
+
 void FakeContainerOps::fail_create(const std::string& name, std::string error, int times) {
   for (int i = 0; i < times; ++i) create_errors_[name].push_back(error);
 }

@@ -130,6 +130,8 @@ class FakeContainerOps final : public ContainerOps {
   void kill_by(const std::string& name, int sig);  // exit code 128 + sig, like a shell
   // The shim is gone without an exit record.
   void vanish(const std::string& name);
+  // The shim is gone, and its container still runs.
+  void kill_shim(const std::string& name);
   // Its cgroup reports an OOM kill (then make it exit).
   void set_oom(const std::string& name) { latest(name).oom = true; }
   // The next `times` creates of `name` throw `error`.
