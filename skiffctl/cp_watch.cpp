@@ -112,6 +112,22 @@ void wait_for_service(const CpClient& client, const WaitArgs& args, bool as_json
     taskdef = field(rolled, "taskDefinition");
     since = field(rolled, "createdAt");
   }
+  if (!args.deployment.empty()) {
+    id = args.deployment;
+    const json* named = find_deployment(svc, [&](const json& x) { return field(x, "id") == id; });
+    const json rolled = start->value("rollbackOf", json::object());
+    if (named != nullptr) {
+      taskdef = field(*named, "taskDefinition");
+      since = field(*named, "createdAt");
+    } else if (field(rolled, "id") == id) {
+      taskdef = field(rolled, "taskDefinition");
+      since = field(rolled, "createdAt");
+    } else if (failure_event(svc, id).empty()) {
+      throw Error(fmt::format("service '{}' has no deployment {}", args.service, id));
+    } else {
+      taskdef = "?";  // failed and erased: its event is all that is left
+    }
+  }
   // Everything since the deployment began, so `update` then `wait` shows the whole rollout.
   TransitionLog log(since);
   print_note(fmt::format("waiting for {} of service {}: rolloutState {}", describe(id, taskdef),
@@ -169,6 +185,13 @@ void wait_for_service(const CpClient& client, const WaitArgs& args, bool as_json
       return;
     }
     if (!d) {
+      if (!args.deployment.empty()) {
+        throw Error(fmt::format("{} was replaced{} before it completed", describe(id, taskdef),
+                                now_primary
+                                    ? " by " + describe(field(*now_primary, "id"),
+                                                        field(*now_primary, "taskDefinition"))
+                                    : std::string()));
+      }
       // Replaced by a newer update while we waited: that is the rollout to follow now.
       if (!now_primary) {
         throw Error(fmt::format("{} is gone and service '{}' has no PRIMARY deployment",

@@ -38,6 +38,9 @@ class TransitionLog {
 
 struct WaitArgs {
   std::string cluster, service;
+  // Empty: the current deployment (or the update a rollback undid). Else this one; it is
+  // not swapped for a later one that replaces it.
+  std::string deployment;
   std::chrono::milliseconds timeout = std::chrono::minutes(10);
   std::chrono::milliseconds poll = std::chrono::milliseconds(200);
 };

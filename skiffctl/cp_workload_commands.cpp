@@ -158,7 +158,7 @@ void add_cp_task_commands(CLI::App& cp, const GlobalOptions& g) {
 namespace {
 
 struct ServiceArgs {
-  std::string cluster, name, taskdef, breaker, strategy;
+  std::string cluster, name, taskdef, breaker, strategy, deployment;
   std::uint64_t count = 0, min_healthy = 0, max_percent = 0, dereg_delay = 0;
   double timeout = 600;
   std::vector<std::string> constraints;
@@ -356,6 +356,8 @@ void add_cp_service_commands(CLI::App& cp, const GlobalOptions& g) {
                           "prints task transitions as they happen");
   add_cluster_option(c, a->cluster);
   c->add_option("name", a->name, "Service name")->required();
+  c->add_option("--deployment", a->deployment,
+                "Wait for this deployment (the id `service update` printed), not the current one");
   c->add_option("--timeout", a->timeout, "Seconds before giving up (exit 1)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -363,6 +365,7 @@ void add_cp_service_commands(CLI::App& cp, const GlobalOptions& g) {
     WaitArgs w;
     w.cluster = a->cluster;
     w.service = a->name;
+    w.deployment = a->deployment;
     w.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(a->timeout * 1000));
     wait_for_service(cl, w, g.json);
   }));

@@ -429,9 +429,22 @@ TEST_F(SkiffctlCp, WaitExitsOneWhenTheCircuitBreakerTrips) {
                   "--deregistration-delay", "0", "--circuit-breaker=rollback"});
   ASSERT_EQ(r.code, 0) << r.err;
   ASSERT_EQ(ctl({"service", "wait", "--cluster", "edge", "web"}).code, 0);
-  ASSERT_EQ(ctl({"service", "update", "--cluster", "edge", "web", "--taskdef", "web:2"}).code, 0);
+  r = ctl({"service", "update", "--cluster", "edge", "web", "--taskdef", "web:2"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  // `update` names the deployment it made; `wait --deployment` follows exactly that one.
+  std::smatch made;
+  ASSERT_TRUE(std::regex_search(r.out, made, std::regex(R"(d-[0-9a-f]+)"))) << r.out;
+  const std::string update_id = made.str();
   r = ctl({"service", "wait", "--cluster", "edge", "web", "--timeout", "30"});
   EXPECT_EQ(r.code, 1) << r.out;
+  const Output named = ctl({"service", "wait", "--cluster", "edge", "web", "--deployment",
+                            update_id, "--timeout", "30"});
+  EXPECT_EQ(named.code, 1) << named.out;
+  EXPECT_TRUE(has(named.err, "deployment " + update_id + " (web:2) FAILED")) << named.err;
+  const Output unknown = ctl(
+      {"service", "wait", "--cluster", "edge", "web", "--deployment", "d-0000", "--timeout", "5"});
+  EXPECT_EQ(unknown.code, 1);
+  EXPECT_TRUE(has(unknown.err, "service 'web' has no deployment d-0000")) << unknown.err;
   EXPECT_TRUE(std::regex_search(r.err, std::regex(R"(deployment d-[0-9a-f]+ \(web:2\) FAILED)")))
       << r.err;
   EXPECT_TRUE(has(r.err, "rollback")) << r.err;
