@@ -37,11 +37,6 @@ std::vector<std::string> probe_command(const HealthCheck& check) {
 
 // Saved as ended (or ended for a restart) but still naming a shim: its exit record and
 // runtime state wait for removal. Recovery applies the same rule after a crash.
-bool has_leftovers(const ContainerRecord& c) {
-  return (c.known == ContainerStatus::Stopped || c.known == ContainerStatus::Pulled) &&
-         (c.shim_pid != 0 || c.pid != 0);
-}
-
 bool any_leftovers(const TaskRecord& r) {
   return std::any_of(r.containers.begin(), r.containers.end(), has_leftovers);
 }

@@ -18,8 +18,7 @@ namespace skiff::agent {
 
 void TaskEngine::recover_container(Task& t, ContainerRecord& c,
                                    std::vector<std::string>& problems) {
-  if ((c.known == ContainerStatus::Stopped || c.known == ContainerStatus::Pulled) &&
-      (c.shim_pid != 0 || c.pid != 0)) {
+  if (has_leftovers(c)) {
     // The exit was saved, then the agent died before removing the shim's and the runtime's
     // leftovers (save_then_cleanup): finish that.
     try {

@@ -191,4 +191,9 @@ std::string format_time(std::int64_t ms) {
   return buf;
 }
 
+bool has_leftovers(const ContainerRecord& c) {
+  return (c.known == ContainerStatus::Stopped || c.known == ContainerStatus::Pulled) &&
+         (c.shim_pid != 0 || c.pid != 0);
+}
+
 }  // namespace skiff::agent

@@ -77,6 +77,10 @@ struct TaskRecord {
   static TaskRecord from_json(const nlohmann::json& j);
 };
 
+// Saved as ended (STOPPED, or PULLED for a restart) while its shim and runtime state still
+// exist: the cleanup after the exit was saved has not happened yet (engine and recovery).
+bool has_leftovers(const ContainerRecord& c);
+
 std::int64_t now_ms();
 std::string format_time(std::int64_t ms);  // RFC 3339 UTC with milliseconds; "" for 0
 
